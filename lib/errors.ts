@@ -1,0 +1,138 @@
+/**
+ * The one catalogue of coded errors. Every error the platform raises is a SwarmError with a
+ * stable `code`; the table below makes the compiler demand an HTTP status and an AWS error type
+ * for each code, so the gateway can map any error to a response in exactly one place.
+ */
+
+/** Where an error belongs when it reaches a client. */
+export type ErrorKind =
+  /** The request or the module was refused before anything ran. */
+  | 'client'
+  /** The function itself failed (trap, timeout, memory cap): AWS reports these as function errors. */
+  | 'function'
+  /** The platform failed; the same call may succeed elsewhere or later. */
+  | 'service'
+
+interface CodeInfo {
+  status: number
+  awsType: string
+  kind: ErrorKind
+}
+
+const CODES = {
+  // Module policy: refused at deploy, before a module ever runs.
+  WASM_INVALID: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_UNSUPPORTED: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_FORBIDDEN_IMPORT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_IMPORTED_MEMORY: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_SHARED_MEMORY: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_START_SECTION: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_MISSING_EXPORT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_BAD_SIGNATURE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  WASM_MEMORY_TOO_LARGE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  INVALID_LIMIT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+
+  // Function errors: the call ran and the function failed. Never retried, never a number.
+  FUNCTION_TRAP: { status: 200, awsType: 'Runtime.Trap', kind: 'function' },
+  FUNCTION_TIMEOUT: { status: 200, awsType: 'Sandbox.Timedout', kind: 'function' },
+  FUNCTION_MEMORY_LIMIT: { status: 200, awsType: 'Runtime.OutOfMemory', kind: 'function' },
+  FUNCTION_BAD_OUTPUT: { status: 200, awsType: 'Runtime.InvalidOutput', kind: 'function' },
+
+  // Executor failures: not the function's fault.
+  EXECUTOR_CLOSED: { status: 503, awsType: 'ServiceException', kind: 'service' },
+  EXECUTOR_WORKER_FAILED: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  MODULE_NOT_LOADED: { status: 500, awsType: 'ServiceException', kind: 'service' }
+} as const satisfies Record<string, CodeInfo>
+
+/** Every error code the platform knows. */
+export type ErrorCode = keyof typeof CODES
+
+/** A coded platform error; `status`, `awsType` and `kind` come from the catalogue. */
+export class SwarmError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly awsType: string
+  readonly kind: ErrorKind
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SwarmError'
+    this.code = code
+    const info: CodeInfo = CODES[code]
+    this.status = info.status
+    this.awsType = info.awsType
+    this.kind = info.kind
+  }
+}
+
+/** True when `code` is in the catalogue (used to rebuild errors that crossed a thread or an RPC). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(CODES, code)
+}
+
+/** True when an error is the function's own fault (trap, timeout, memory cap, bad output). */
+export function isFunctionError(err: unknown): err is SwarmError {
+  return err instanceof SwarmError && err.kind === 'function'
+}
+
+/** Rebuilds a SwarmError from its code and message, e.g. after a worker or RPC hop. */
+export function fromCode(code: ErrorCode, message: string): SwarmError {
+  return new SwarmError(code, message)
+}
+
+// Factories: one per code, so call sites read as what went wrong.
+
+export const WASM_INVALID = (why: string, cause?: unknown) =>
+  new SwarmError('WASM_INVALID', `Not a valid WebAssembly module: ${why}`, { cause })
+export const WASM_UNSUPPORTED = (what: string) =>
+  new SwarmError('WASM_UNSUPPORTED', `Unsupported WebAssembly feature: ${what}`)
+export const WASM_FORBIDDEN_IMPORT = (module: string, name: string, kind: string) =>
+  new SwarmError(
+    'WASM_FORBIDDEN_IMPORT',
+    `Import "${module}"."${name}" (${kind}) is not allowed: functions may import nothing that is not allow-listed`
+  )
+export const WASM_IMPORTED_MEMORY = (module: string, name: string) =>
+  new SwarmError(
+    'WASM_IMPORTED_MEMORY',
+    `Memory import "${module}"."${name}" is not allowed: a function must define its own memory`
+  )
+export const WASM_SHARED_MEMORY = () =>
+  new SwarmError('WASM_SHARED_MEMORY', 'Shared memory is not allowed')
+export const WASM_START_SECTION = () =>
+  new SwarmError(
+    'WASM_START_SECTION',
+    'A start section is not allowed: export an "_initialize" function instead'
+  )
+export const WASM_MISSING_EXPORT = (name: string, abi: string) =>
+  new SwarmError('WASM_MISSING_EXPORT', `ABI ${abi} requires an export named "${name}"`)
+export const WASM_BAD_SIGNATURE = (name: string, expected: string, actual: string) =>
+  new SwarmError(
+    'WASM_BAD_SIGNATURE',
+    `Export "${name}" must be ${expected}, but the module declares ${actual}`
+  )
+export const WASM_MEMORY_TOO_LARGE = (initialPages: number, capPages: number) =>
+  new SwarmError(
+    'WASM_MEMORY_TOO_LARGE',
+    `The module's initial memory (${initialPages} pages) exceeds the function's memory limit (${capPages} pages)`
+  )
+export const INVALID_LIMIT = (name: string, why: string) =>
+  new SwarmError('INVALID_LIMIT', `Invalid ${name}: ${why}`)
+
+export const FUNCTION_TRAP = (message: string) =>
+  new SwarmError('FUNCTION_TRAP', `The function trapped: ${message}`)
+export const FUNCTION_TIMEOUT = (timeoutMs: number) =>
+  new SwarmError('FUNCTION_TIMEOUT', `The function timed out after ${timeoutMs} ms`)
+export const FUNCTION_MEMORY_LIMIT = (capPages: number, detail: string) =>
+  new SwarmError(
+    'FUNCTION_MEMORY_LIMIT',
+    `The function hit its memory limit of ${capPages} pages (${capPages * 64} KiB): ${detail}`
+  )
+export const FUNCTION_BAD_OUTPUT = (why: string) =>
+  new SwarmError('FUNCTION_BAD_OUTPUT', `The function's output is invalid: ${why}`)
+
+export const EXECUTOR_CLOSED = () =>
+  new SwarmError('EXECUTOR_CLOSED', 'The executor is closed')
+export const EXECUTOR_WORKER_FAILED = (why: string, cause?: unknown) =>
+  new SwarmError('EXECUTOR_WORKER_FAILED', `An executor worker failed: ${why}`, { cause })
+export const MODULE_NOT_LOADED = (sha256: string) =>
+  new SwarmError('MODULE_NOT_LOADED', `Module ${sha256} is not loaded in this worker`)

@@ -1,0 +1,413 @@
+import { availableParallelism } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import {
+  EXECUTOR_CLOSED,
+  EXECUTOR_WORKER_FAILED,
+  FUNCTION_TIMEOUT,
+  INVALID_LIMIT,
+  fromCode
+} from '../errors.js'
+import type { ValidatedFunction } from './policy.js'
+import { STATE, type CallMessage, type ReplyBatch, type ReplyMessage, type WorkerData } from './protocol.js'
+
+/** Calls queued on one worker at most, so tiny calls do not pay a thread round trip each. */
+const MAX_PIPELINE = 64
+/**
+ * Expected work queued on one worker, in µs of its recent average call time: deep enough that a
+ * worker never runs dry while the main thread wakes up, shallow enough that a call queued behind
+ * others waits at most about this long. A worker of slow calls gets one call at a time.
+ */
+const PIPELINE_BUDGET_MICROS = 1_000
+/** Modules each worker keeps instantiable; the least recently used is evicted beyond this. */
+const MODULES_PER_WORKER = 64
+/**
+ * How long an idle worker spins for its next call before sleeping, and how long the main thread
+ * keeps polling for replies after a dispatch: a thread wake-up costs 50-150 µs on a small VM,
+ * several times a tiny call. The main thread polls with setImmediate, so I/O is still served.
+ */
+const SPIN_MICROS = 100
+/** Weight of the newest call in a worker's moving average of call time. */
+const EWMA_WEIGHT = 0.2
+
+/** Pool options; every field has a default. */
+export interface PoolOptions {
+  /** Workers that run calls (default: one per core). */
+  size?: number
+  /** Started, idle workers that replace a terminated one at once (default 1). */
+  spares?: number
+  maxPipeline?: number
+  modulesPerWorker?: number
+  spinMicros?: number
+}
+
+/** One call: the input and how long it may run once it starts. */
+export interface CallOptions {
+  /** v1: the i32 dataset; v2: the payload bytes. */
+  input: Int32Array | Uint8Array
+  /** Deadline in ms, counted from when the call starts running on a worker, not from queueing. */
+  timeoutMs: number
+  /** Move the input's buffer to the worker instead of copying it (the caller's view is detached). */
+  transfer?: boolean
+}
+
+/** The outcome of a call that did not fail. */
+export interface CallResult {
+  /** v1: execute's i32 return value; v2: the output's byte length. */
+  result: number
+  /** v1: the output_ptr/output_len array, when the module exports them. */
+  output?: Int32Array
+  /** v2: the bytes `handle` returned. */
+  payload?: Uint8Array
+  /** Time the call ran on its worker, in microseconds. */
+  micros: number
+}
+
+/** Counters for metrics and tests. */
+export interface PoolStats {
+  workers: number
+  spares: number
+  queued: number
+  running: number
+  /** Workers terminated and replaced (timeouts and crashes). */
+  restarts: number
+}
+
+interface Pending {
+  id: number
+  fn: ValidatedFunction
+  call: CallOptions
+  resolve: (result: CallResult) => void
+  reject: (err: Error) => void
+}
+
+interface Slot {
+  worker: Worker
+  port: MessagePort
+  flags: Int32Array
+  stamps: BigInt64Array
+  /** Calls sent to this worker, in order; those before the running one may be done, unreported. */
+  inflight: Pending[]
+  /** Calls picked for this worker in the current pump, posted together. */
+  batch: CallMessage[]
+  /** Modules this worker holds, least recently used first. */
+  modules: Set<string>
+  watchdog: NodeJS.Timeout | null
+  ewmaMicros: number
+  retired: boolean
+  online: Promise<void>
+}
+
+/**
+ * A pool of worker threads that run Wasm calls. Compiled modules are posted to each worker once
+ * and cached there by sha256. Short calls are pipelined (several per worker, posted in one
+ * message); a call past its deadline terminates only its worker, a warm spare takes that
+ * worker's place at once, and the calls queued behind it move to other workers.
+ */
+export class WasmPool {
+  readonly size: number
+  private readonly spareCount: number
+  private readonly maxPipeline: number
+  private readonly modulesPerWorker: number
+  private readonly spinMicros: number
+  private readonly active: Slot[] = []
+  private readonly spares: Slot[] = []
+  /** FIFO of calls not yet sent; `queueHead` is its first live index (shift() would be O(n)). */
+  private queue: Pending[] = []
+  private queueHead = 0
+  private nextId = 1
+  private restarts = 0
+  private opened: Promise<void> | null = null
+  private closing: Promise<void> | null = null
+  private readonly drained = new Set<() => void>()
+  private polling = false
+  private pollUntil = 0
+
+  constructor(options: PoolOptions = {}) {
+    this.size = options.size ?? availableParallelism()
+    this.spareCount = options.spares ?? 1
+    this.maxPipeline = options.maxPipeline ?? MAX_PIPELINE
+    this.modulesPerWorker = options.modulesPerWorker ?? MODULES_PER_WORKER
+    this.spinMicros = options.spinMicros ?? SPIN_MICROS
+    if (!Number.isInteger(this.size) || this.size < 1) throw INVALID_LIMIT('size', 'must be ≥ 1')
+  }
+
+  /** Starts the workers and the spares; resolves when all are online. Idempotent. */
+  ready(): Promise<void> {
+    this.opened ??= (async () => {
+      for (let i = 0; i < this.size; i++) this.active.push(this.spawn())
+      for (let i = 0; i < this.spareCount; i++) this.spares.push(this.spawn())
+      await Promise.all([...this.active, ...this.spares].map((s) => s.online))
+    })()
+    return this.opened
+  }
+
+  /** Runs one call of a validated function. Rejects with a coded SwarmError. */
+  run(fn: ValidatedFunction, call: CallOptions): Promise<CallResult> {
+    if (this.closing !== null) return Promise.reject(EXECUTOR_CLOSED())
+    if (!(call.timeoutMs > 0 && Number.isFinite(call.timeoutMs))) {
+      return Promise.reject(INVALID_LIMIT('timeoutMs', 'must be a positive number'))
+    }
+    const expected = fn.abi === 'v1' ? Int32Array : Uint8Array
+    if (!(call.input instanceof expected)) {
+      return Promise.reject(new TypeError(`ABI ${fn.abi} takes its input as ${expected.name}`))
+    }
+    if (this.opened === null) void this.ready()
+    return new Promise<CallResult>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, fn, call, resolve, reject })
+      this.pump()
+    })
+  }
+
+  /** Queue depth, running calls and restarts. */
+  stats(): PoolStats {
+    return {
+      workers: this.active.length,
+      spares: this.spares.length,
+      queued: this.queue.length - this.queueHead,
+      running: this.running(),
+      restarts: this.restarts
+    }
+  }
+
+  /** Refuses new calls, fails queued ones, lets running ones finish or time out, stops the workers. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const pending of this.takeQueue()) pending.reject(EXECUTOR_CLOSED())
+      while (this.running() > 0) {
+        await new Promise<void>((resolve) => this.drained.add(resolve))
+      }
+      const all = [...this.active.splice(0), ...this.spares.splice(0)]
+      await Promise.all(all.map((slot) => this.retire(slot)))
+    })()
+    return this.closing
+  }
+
+  private running(): number {
+    let n = 0
+    for (const slot of this.active) n += slot.inflight.length
+    return n
+  }
+
+  private takeQueue(): Pending[] {
+    const rest = this.queue.slice(this.queueHead)
+    this.queue = []
+    this.queueHead = 0
+    return rest
+  }
+
+  private spawn(): Slot {
+    const channel = new MessageChannel()
+    const state = new SharedArrayBuffer(STATE.bytes)
+    const workerData: WorkerData = { port: channel.port2, state, spinMicros: this.spinMicros }
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData,
+      transferList: [channel.port2]
+    })
+    const slot: Slot = {
+      worker,
+      port: channel.port1,
+      flags: new Int32Array(state),
+      stamps: new BigInt64Array(state),
+      inflight: [],
+      batch: [],
+      modules: new Set(),
+      watchdog: null,
+      ewmaMicros: 0,
+      retired: false,
+      online: new Promise((resolve) => worker.once('online', () => resolve()))
+    }
+    let failure: Error | undefined
+    slot.port.on('message', (replies: ReplyBatch) => this.onReplies(slot, replies))
+    worker.on('error', (err) => (failure = err))
+    worker.on('exit', (code) => {
+      if (!slot.retired) this.onWorkerLost(slot, failure?.message ?? `exited with code ${code}`)
+    })
+    return slot
+  }
+
+  private pump(): void {
+    for (const slot of this.active) {
+      if (this.queueHead === this.queue.length) break
+      const budget = Math.floor(PIPELINE_BUDGET_MICROS / Math.max(slot.ewmaMicros, 1))
+      const limit = Math.max(1, Math.min(this.maxPipeline, budget))
+      // Refill at half depth, so one message carries several calls instead of one each.
+      if (slot.inflight.length > limit >> 1) continue
+      while (slot.inflight.length < limit && this.queueHead < this.queue.length) {
+        const pending = this.queue[this.queueHead] as Pending
+        this.queue[this.queueHead++] = undefined as unknown as Pending
+        this.add(slot, pending)
+      }
+      this.send(slot)
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = []
+      this.queueHead = 0
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead)
+      this.queueHead = 0
+    }
+  }
+
+  private add(slot: Slot, pending: Pending): void {
+    const { fn, call } = pending
+    const msg: CallMessage = { id: pending.id, sha256: fn.sha256, input: call.input }
+    if (slot.modules.has(fn.sha256)) {
+      slot.modules.delete(fn.sha256) // re-inserted below: most recently used last
+    } else {
+      msg.load = {
+        sha256: fn.sha256,
+        module: fn.module,
+        abi: fn.abi,
+        memoryPages: fn.memoryPages,
+        memory: fn.memory,
+        growTrapFunction: fn.growTrapFunction,
+        allowImports: fn.allowImports
+      }
+      if (slot.modules.size >= this.modulesPerWorker) {
+        const oldest = slot.modules.values().next().value as string
+        slot.modules.delete(oldest)
+        msg.evict = [oldest]
+      }
+    }
+    slot.modules.add(fn.sha256)
+    slot.inflight.push(pending)
+    slot.batch.push(msg)
+  }
+
+  private send(slot: Slot): void {
+    if (slot.batch.length === 0) return
+    const batch = slot.batch
+    slot.batch = []
+    // Only a call that starts at once may take the buffer: a queued one must survive a requeue.
+    const first = slot.inflight.length === batch.length ? slot.inflight[0] : undefined
+    const transfer = first?.call.transfer === true ? [first.call.input.buffer as ArrayBuffer] : []
+    slot.port.postMessage(batch, transfer)
+    Atomics.add(slot.flags, STATE.doorbell, 1)
+    Atomics.notify(slot.flags, STATE.doorbell)
+    // A call cannot time out sooner than its timeout after being sent; the check re-arms itself.
+    if (slot.watchdog === null) this.armWatchdog(slot, this.shortestTimeout(slot))
+    if (this.spinMicros > 0) this.startPolling()
+  }
+
+  private shortestTimeout(slot: Slot): number {
+    let ms = Infinity
+    for (const pending of slot.inflight) ms = Math.min(ms, pending.call.timeoutMs)
+    return ms
+  }
+
+  private armWatchdog(slot: Slot, ms: number): void {
+    slot.watchdog = setTimeout(() => this.checkDeadline(slot), Math.max(1, Math.ceil(ms)))
+  }
+
+  /** Kills the worker if its running call is past its deadline, counted from its real start. */
+  private checkDeadline(slot: Slot): void {
+    slot.watchdog = null
+    if (slot.retired || slot.inflight.length === 0) return
+    const runningId = Atomics.load(slot.flags, STATE.runningId)
+    const running = runningId === 0 ? undefined : slot.inflight.find((p) => p.id === runningId)
+    if (running === undefined) {
+      // Between calls: the next one starts now at the earliest.
+      return this.armWatchdog(slot, this.shortestTimeout(slot))
+    }
+    const startedNs = Atomics.load(slot.stamps, STATE.startedNs)
+    const elapsedMs = Number(process.hrtime.bigint() - startedNs) / 1e6
+    if (elapsedMs < running.call.timeoutMs) {
+      return this.armWatchdog(slot, running.call.timeoutMs - elapsedMs)
+    }
+    slot.inflight.splice(slot.inflight.indexOf(running), 1)
+    this.replace(slot)
+    running.reject(FUNCTION_TIMEOUT(running.call.timeoutMs))
+    this.settled()
+  }
+
+  private startPolling(): void {
+    this.pollUntil = performance.now() + this.spinMicros / 1000
+    if (this.polling) return
+    this.polling = true
+    setImmediate(this.poll)
+  }
+
+  /** Takes replies off the ports without waiting for the event that would wake this thread. */
+  private readonly poll = (): void => {
+    for (const slot of this.active) {
+      for (let entry = receiveMessageOnPort(slot.port); entry; entry = receiveMessageOnPort(slot.port)) {
+        this.onReplies(slot, entry.message as ReplyBatch)
+      }
+    }
+    if (performance.now() < this.pollUntil && this.running() > 0) setImmediate(this.poll)
+    else this.polling = false
+  }
+
+  private onReplies(slot: Slot, replies: ReplyBatch): void {
+    if (slot.retired) return
+    for (const reply of replies) {
+      const pending = slot.inflight[0]
+      if (pending === undefined || pending.id !== reply.id) {
+        // Workers answer strictly in order; anything else means the worker is not to be trusted.
+        return this.onWorkerLost(slot, `reply ${reply.id} out of order`)
+      }
+      slot.inflight.shift()
+      slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
+      if (reply.ok) pending.resolve(toResult(pending.fn, reply))
+      else pending.reject(fromCode(reply.code, reply.message))
+    }
+    if (slot.inflight.length === 0 && slot.watchdog !== null) {
+      clearTimeout(slot.watchdog)
+      slot.watchdog = null
+    }
+    this.settled()
+  }
+
+  private onWorkerLost(slot: Slot, why: string): void {
+    const runningId = Atomics.load(slot.flags, STATE.runningId)
+    const index = slot.inflight.findIndex((p) => p.id === runningId)
+    const [running] = index === -1 ? [] : slot.inflight.splice(index, 1)
+    this.replace(slot)
+    running?.reject(EXECUTOR_WORKER_FAILED(why))
+    this.settled()
+  }
+
+  /** Retires a worker: a spare takes its place, its other calls go back to the queue front. */
+  private replace(slot: Slot): void {
+    const index = this.active.indexOf(slot)
+    void this.retire(slot)
+    this.restarts++
+    // Calls before the running one may have finished without reporting: they run again (a fresh
+    // instance per call makes that safe); calls after it never started.
+    const requeue = slot.inflight.splice(0)
+    this.queue.splice(this.queueHead, 0, ...requeue)
+    if (this.closing !== null) {
+      this.active.splice(index, 1)
+      for (const pending of this.takeQueue()) pending.reject(EXECUTOR_CLOSED())
+      return
+    }
+    this.active[index] = this.spares.shift() ?? this.spawn()
+    if (this.spares.length < this.spareCount) this.spares.push(this.spawn())
+    this.pump()
+  }
+
+  private async retire(slot: Slot): Promise<void> {
+    if (slot.retired) return
+    slot.retired = true
+    if (slot.watchdog !== null) clearTimeout(slot.watchdog)
+    slot.port.close()
+    await slot.worker.terminate()
+  }
+
+  private settled(): void {
+    this.pump()
+    if (this.running() > 0) return
+    for (const resolve of this.drained) resolve()
+    this.drained.clear()
+  }
+}
+
+function toResult(fn: ValidatedFunction, reply: Extract<ReplyMessage, { ok: true }>): CallResult {
+  const result: CallResult = { result: reply.result, micros: reply.micros }
+  if (reply.output !== null) {
+    if (fn.abi === 'v1') result.output = new Int32Array(reply.output)
+    else result.payload = new Uint8Array(reply.output)
+  }
+  return result
+}
