@@ -11,7 +11,7 @@ const srcDir = join(root, 'src')
 const outDir = join(root, 'build')
 
 // True if the binary has a start section (id 8); walks the section headers only.
-function hasStartSection (bytes) {
+function hasStartSection(bytes) {
   let pos = 8
   const leb = () => {
     let result = 0
@@ -34,25 +34,34 @@ function hasStartSection (bytes) {
 }
 
 await mkdir(outDir, { recursive: true })
-const sources = (await readdir(srcDir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
+const sources = (await readdir(srcDir))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .sort()
 let failed = false
 
 for (const file of sources) {
   const name = file.slice(0, -3)
   const outFile = join(outDir, `${name}.wasm`)
   // Diagnostics go straight to our stderr; `error` only summarises them.
-  const { error } = await asc.main([
-    join(srcDir, file),
-    '--outFile', outFile,
-    '-O3',
-    '--runtime', 'stub',
-    '--noAssert',
-    // No `env.abort` import: an abort becomes a plain trap.
-    '--use', 'abort=',
-    // The stub runtime initialises its heap pointer from __heap_base at start-up;
-    // exported as `_initialize` (the host calls it once) instead of a start section.
-    '--exportStart', '_initialize',
-  ], { stdout: process.stdout, stderr: process.stderr })
+  const { error } = await asc.main(
+    [
+      join(srcDir, file),
+      '--outFile',
+      outFile,
+      '-O3',
+      '--runtime',
+      'stub',
+      '--noAssert',
+      // No `env.abort` import: an abort becomes a plain trap.
+      '--use',
+      'abort=',
+      // The stub runtime initialises its heap pointer from __heap_base at start-up;
+      // exported as `_initialize` (the host calls it once) instead of a start section.
+      '--exportStart',
+      '_initialize'
+    ],
+    { stdout: process.stdout, stderr: process.stderr }
+  )
   if (error) {
     console.error(`${file}: ${error.message}`)
     failed = true

@@ -31,6 +31,7 @@ const CODES = {
   WASM_BAD_SIGNATURE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   WASM_MEMORY_TOO_LARGE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   INVALID_LIMIT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  INVALID_DATASET: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
 
   // Function errors: the call ran and the function failed. Never retried, never a number.
   FUNCTION_TRAP: { status: 200, awsType: 'Runtime.Trap', kind: 'function' },
@@ -118,6 +119,9 @@ export const WASM_MEMORY_TOO_LARGE = (initialPages: number, capPages: number) =>
 export const INVALID_LIMIT = (name: string, why: string) =>
   new SwarmError('INVALID_LIMIT', `Invalid ${name}: ${why}`)
 
+export const INVALID_DATASET = (why: string) =>
+  new SwarmError('INVALID_DATASET', `Invalid dataset: ${why}`)
+
 export const FUNCTION_TRAP = (message: string) =>
   new SwarmError('FUNCTION_TRAP', `The function trapped: ${message}`)
 export const FUNCTION_TIMEOUT = (timeoutMs: number) =>
@@ -130,8 +134,7 @@ export const FUNCTION_MEMORY_LIMIT = (capPages: number, detail: string) =>
 export const FUNCTION_BAD_OUTPUT = (why: string) =>
   new SwarmError('FUNCTION_BAD_OUTPUT', `The function's output is invalid: ${why}`)
 
-export const EXECUTOR_CLOSED = () =>
-  new SwarmError('EXECUTOR_CLOSED', 'The executor is closed')
+export const EXECUTOR_CLOSED = () => new SwarmError('EXECUTOR_CLOSED', 'The executor is closed')
 export const EXECUTOR_WORKER_FAILED = (why: string, cause?: unknown) =>
   new SwarmError('EXECUTOR_WORKER_FAILED', `An executor worker failed: ${why}`, { cause })
 export const MODULE_NOT_LOADED = (sha256: string) =>

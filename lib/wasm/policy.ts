@@ -79,7 +79,9 @@ export async function validate(
     throw INVALID_LIMIT('memoryPages', `must be an integer from 1 to ${MAX_MEMORY_PAGES}`)
   }
   if (input.length > MAX_MODULE_BYTES) {
-    throw WASM_INVALID(`the module is ${input.length} bytes, over the ${MAX_MODULE_BYTES}-byte limit`)
+    throw WASM_INVALID(
+      `the module is ${input.length} bytes, over the ${MAX_MODULE_BYTES}-byte limit`
+    )
   }
   const allowImports = options.allowImports ?? []
   const parsed = parseModule(input)

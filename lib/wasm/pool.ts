@@ -9,7 +9,13 @@ import {
   fromCode
 } from '../errors.js'
 import type { ValidatedFunction } from './policy.js'
-import { STATE, type CallMessage, type ReplyBatch, type ReplyMessage, type WorkerData } from './protocol.js'
+import {
+  STATE,
+  type CallMessage,
+  type ReplyBatch,
+  type ReplyMessage,
+  type WorkerData
+} from './protocol.js'
 
 /** Calls queued on one worker at most, so tiny calls do not pay a thread round trip each. */
 const MAX_PIPELINE = 64
@@ -71,6 +77,8 @@ export interface PoolStats {
   running: number
   /** Workers terminated and replaced (timeouts and crashes). */
   restarts: number
+  /** Compiled modules posted to a worker: once per worker and module, never per call. */
+  loads: number
 }
 
 interface Pending {
@@ -117,6 +125,7 @@ export class WasmPool {
   private queueHead = 0
   private nextId = 1
   private restarts = 0
+  private loads = 0
   private opened: Promise<void> | null = null
   private closing: Promise<void> | null = null
   private readonly drained = new Set<() => void>()
@@ -166,7 +175,8 @@ export class WasmPool {
       spares: this.spares.length,
       queued: this.queue.length - this.queueHead,
       running: this.running(),
-      restarts: this.restarts
+      restarts: this.restarts,
+      loads: this.loads
     }
   }
 
@@ -255,6 +265,7 @@ export class WasmPool {
     if (slot.modules.has(fn.sha256)) {
       slot.modules.delete(fn.sha256) // re-inserted below: most recently used last
     } else {
+      this.loads++
       msg.load = {
         sha256: fn.sha256,
         module: fn.module,
@@ -331,7 +342,11 @@ export class WasmPool {
   /** Takes replies off the ports without waiting for the event that would wake this thread. */
   private readonly poll = (): void => {
     for (const slot of this.active) {
-      for (let entry = receiveMessageOnPort(slot.port); entry; entry = receiveMessageOnPort(slot.port)) {
+      for (
+        let entry = receiveMessageOnPort(slot.port);
+        entry;
+        entry = receiveMessageOnPort(slot.port)
+      ) {
         this.onReplies(slot, entry.message as ReplyBatch)
       }
     }

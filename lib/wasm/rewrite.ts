@@ -10,16 +10,24 @@ const I32_TO_I32 = { params: ['i32'], results: ['i32'] }
  * how the executor tells a memory-cap hit from any other trap.
  */
 const GROW_OR_TRAP_BODY = [
-  0x01, 0x01, 0x7f, // one local: i32
-  0x20, 0x00, // local.get 0
-  0x40, 0x00, // memory.grow 0
-  0x22, 0x01, // local.tee 1
-  0x41, 0x7f, // i32.const -1
+  0x01,
+  0x01,
+  0x7f, // one local: i32
+  0x20,
+  0x00, // local.get 0
+  0x40,
+  0x00, // memory.grow 0
+  0x22,
+  0x01, // local.tee 1
+  0x41,
+  0x7f, // i32.const -1
   0x46, // i32.eq
-  0x04, 0x40, // if
+  0x04,
+  0x40, // if
   0x00, // unreachable
   0x0b, // end
-  0x20, 0x01, // local.get 1
+  0x20,
+  0x01, // local.get 1
   0x0b // end
 ]
 
@@ -44,7 +52,8 @@ export interface Rewritten {
  */
 export function rewrite(parsed: ParsedModule, capPages: number): Rewritten {
   const declared = parsed.memories[0]
-  if (declared === undefined) throw new TypeError('rewrite() needs a module that defines its memory')
+  if (declared === undefined)
+    throw new TypeError('rewrite() needs a module that defines its memory')
   const memory = { min: declared.min, max: Math.min(declared.max ?? capPages, capPages) }
   const { bytes } = parsed
   const code = parsed.sections.find((s) => s.id === SECTION.code)
@@ -126,7 +135,11 @@ function appendEntry(bytes: Uint8Array, span: SectionSpan, entry: number[]): Uin
   const count = r.u32()
   const head: number[] = []
   writeU32(head, count + 1)
-  return Buffer.concat([Uint8Array.from(head), bytes.subarray(r.pos, span.end), Uint8Array.from(entry)])
+  return Buffer.concat([
+    Uint8Array.from(head),
+    bytes.subarray(r.pos, span.end),
+    Uint8Array.from(entry)
+  ])
 }
 
 function codePayload(

@@ -49,9 +49,19 @@ export class Runner {
       reply = { id: msg.id, ok: true, result, output, micros: micros(started) }
     } catch (err) {
       const error = classify(err, this.modules.get(msg.sha256))
-      reply = { id: msg.id, ok: false, code: error.code, message: error.message, micros: micros(started) }
+      reply = {
+        id: msg.id,
+        ok: false,
+        code: error.code,
+        message: error.message,
+        micros: micros(started)
+      }
     }
-    if (memory !== undefined && memory.buffer.byteLength <= RECYCLE_MAX_BYTES && this.modules.has(msg.sha256)) {
+    if (
+      memory !== undefined &&
+      memory.buffer.byteLength <= RECYCLE_MAX_BYTES &&
+      this.modules.has(msg.sha256)
+    ) {
       new Uint8Array(memory.buffer).fill(0)
       this.spareMemory.set(msg.sha256, memory)
     }
@@ -104,10 +114,17 @@ function run(
   return { result, output: copyOut(memory, outputPtr() >>> 0, outLen * 4, 'output_ptr/output_len') }
 }
 
-function copyOut(memory: WebAssembly.Memory, ptr: number, length: number, from: string): ArrayBuffer {
+function copyOut(
+  memory: WebAssembly.Memory,
+  ptr: number,
+  length: number,
+  from: string
+): ArrayBuffer {
   const size = memory.buffer.byteLength
   if (ptr + length > size) {
-    throw FUNCTION_BAD_OUTPUT(`${from} points at bytes ${ptr}..${ptr + length}, past the end of memory (${size} bytes)`)
+    throw FUNCTION_BAD_OUTPUT(
+      `${from} points at bytes ${ptr}..${ptr + length}, past the end of memory (${size} bytes)`
+    )
   }
   return memory.buffer.slice(ptr, ptr + length)
 }

@@ -71,7 +71,10 @@ function measureSync(calls: number, call: () => void): { p50: number; p99: numbe
   return { ...summarize(samples), rps: Math.round(calls / seconds) }
 }
 
-async function poolLatency(pool: WasmPool, fn: ValidatedFunction): Promise<{ p50: number; p99: number }> {
+async function poolLatency(
+  pool: WasmPool,
+  fn: ValidatedFunction
+): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 500; i++) await pool.run(fn, { input: TINY_INPUT, timeoutMs: 1000 })
   const samples: number[] = []
   for (let i = 0; i < LATENCY_CALLS; i++) {
@@ -82,7 +85,11 @@ async function poolLatency(pool: WasmPool, fn: ValidatedFunction): Promise<{ p50
   return summarize(samples)
 }
 
-async function poolThroughput(pool: WasmPool, fn: ValidatedFunction, calls: number): Promise<number> {
+async function poolThroughput(
+  pool: WasmPool,
+  fn: ValidatedFunction,
+  calls: number
+): Promise<number> {
   let issued = 0
   let wrong = 0
   const started = performance.now()
@@ -118,9 +125,12 @@ async function coldStart(pool: WasmPool, name: string, bytes: Uint8Array, input:
 
 const seedBytes = Buffer.from(SEED_WASM_BASE64, 'base64')
 const seed = await validate(seedBytes, { memoryPages: 16 })
-if (naiveCall(seed.module, seed.memory.min, seed.memory.max) !== 100) throw new Error('bad baseline')
+if (naiveCall(seed.module, seed.memory.min, seed.memory.max) !== 100)
+  throw new Error('bad baseline')
 
-const naive = measureSync(LATENCY_CALLS, () => naiveCall(seed.module, seed.memory.min, seed.memory.max))
+const naive = measureSync(LATENCY_CALLS, () =>
+  naiveCall(seed.module, seed.memory.min, seed.memory.max)
+)
 const runner = new Runner()
 let nextId = 1
 runner.handle(runnerMessage(seed, nextId++, true))
@@ -140,7 +150,10 @@ const rps = Math.max(...rpsRuns)
 const examples = []
 for (const [name, input] of [
   ['sum', Int32Array.from({ length: 100 }, (_, i) => i)],
-  ['mandelbrot', Int32Array.of(256, 256, 500, -2_000_000, -1_500_000, 1_000_000, 1_500_000, 0, 1, 2, 3)],
+  [
+    'mandelbrot',
+    Int32Array.of(256, 256, 500, -2_000_000, -1_500_000, 1_000_000, 1_500_000, 0, 1, 2, 3)
+  ],
   ['matmul', Int32Array.of(64, 7, 0, 1, 2, 3)],
   ['sha256', Int32Array.of(1000, 1, 2, 3, 4)]
 ] as const) {
@@ -152,7 +165,11 @@ await pool.close()
 const overhead = latency.p50 - inProcess.p50
 const figures = {
   cores: pool.size,
-  tiny_call: { input_ints: TINY_INPUT.length, latency_calls: LATENCY_CALLS, throughput_calls: THROUGHPUT_CALLS },
+  tiny_call: {
+    input_ints: TINY_INPUT.length,
+    latency_calls: LATENCY_CALLS,
+    throughput_calls: THROUGHPUT_CALLS
+  },
   in_process_naive: naive,
   in_process_runner: inProcess,
   pool: { p50_us: latency.p50, p99_us: latency.p99, rps, rps_runs: rpsRuns, window: WINDOW },
@@ -166,15 +183,29 @@ const figures = {
 
 const us = (n: number) => `${n.toFixed(1)} µs`
 console.log(`executor benchmark (${pool.size} workers${args.quick ? ', --quick' : ''})`)
-console.log(`  in-process naive  (new memory + instance): p50 ${us(naive.p50)}  p99 ${us(naive.p99)}  ${naive.rps} calls/s`)
-console.log(`  in-process runner (the pool's call code) : p50 ${us(inProcess.p50)}  p99 ${us(inProcess.p99)}  ${inProcess.rps} calls/s`)
-console.log(`  pool, one call at a time                 : p50 ${us(latency.p50)}  p99 ${us(latency.p99)}`)
-console.log(`  pool, ${WINDOW} in flight                     : ${rps} calls/s (runs: ${rpsRuns.join(', ')})`)
-console.log(`  ratios: pool/runner p50 ${(latency.p50 / inProcess.p50).toFixed(2)}x, pool rps/runner rps ${(rps / inProcess.rps).toFixed(2)}x, pool rps/naive rps ${(rps / naive.rps).toFixed(2)}x`)
-console.log(`  overhead per tiny call (pool p50 − runner p50): ${us(overhead)}  target ≤ ${TARGET_OVERHEAD_US} µs: ${overhead <= TARGET_OVERHEAD_US ? 'MET' : 'MISSED'}`)
+console.log(
+  `  in-process naive  (new memory + instance): p50 ${us(naive.p50)}  p99 ${us(naive.p99)}  ${naive.rps} calls/s`
+)
+console.log(
+  `  in-process runner (the pool's call code) : p50 ${us(inProcess.p50)}  p99 ${us(inProcess.p99)}  ${inProcess.rps} calls/s`
+)
+console.log(
+  `  pool, one call at a time                 : p50 ${us(latency.p50)}  p99 ${us(latency.p99)}`
+)
+console.log(
+  `  pool, ${WINDOW} in flight                     : ${rps} calls/s (runs: ${rpsRuns.join(', ')})`
+)
+console.log(
+  `  ratios: pool/runner p50 ${(latency.p50 / inProcess.p50).toFixed(2)}x, pool rps/runner rps ${(rps / inProcess.rps).toFixed(2)}x, pool rps/naive rps ${(rps / naive.rps).toFixed(2)}x`
+)
+console.log(
+  `  overhead per tiny call (pool p50 − runner p50): ${us(overhead)}  target ≤ ${TARGET_OVERHEAD_US} µs: ${overhead <= TARGET_OVERHEAD_US ? 'MET' : 'MISSED'}`
+)
 console.log(`  throughput target ≥ ${TARGET_RPS} calls/s: ${rps >= TARGET_RPS ? 'MET' : 'MISSED'}`)
 console.log('  cold module (validate + compile, first call, warm call):')
 for (const e of examples) {
-  console.log(`    ${e.name.padEnd(10)} ${String(e.bytes).padStart(5)} B  ${e.validate_compile_us} µs, ${e.first_call_us} µs, ${e.warm_call_us} µs`)
+  console.log(
+    `    ${e.name.padEnd(10)} ${String(e.bytes).padStart(5)} B  ${e.validate_compile_us} µs, ${e.first_call_us} µs, ${e.warm_call_us} µs`
+  )
 }
 if (args.json !== undefined) await writeFile(args.json, JSON.stringify(figures, null, 2) + '\n')

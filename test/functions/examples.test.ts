@@ -18,13 +18,13 @@ const pool = new WasmPool({ size: 2 })
 await pool.ready()
 t.teardown(() => pool.close())
 
-async function load (name: string): Promise<{ fn: Fn, size: number, imports: number }> {
+async function load(name: string): Promise<{ fn: Fn; size: number; imports: number }> {
   const bytes = new Uint8Array(await readFile(wasmPath(name)))
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes)).length
   return { fn: await validate(bytes, { memoryPages: 256 }), size: bytes.byteLength, imports }
 }
 
-async function run (fn: Fn, input: number[]): Promise<{ result: number, output: number[] }> {
+async function run(fn: Fn, input: number[]): Promise<{ result: number; output: number[] }> {
   const out = await pool.run(fn, { input: Int32Array.from(input), timeoutMs: 10_000 })
   return { result: out.result, output: Array.from(out.output ?? []) }
 }
@@ -39,7 +39,7 @@ t.test('sum', async (t) => {
     [[10, 20, 30, 40], 100],
     [range(10_000).map((i) => i + 1), 50_005_000],
     [[], 0],
-    [[2_147_483_647, 1], -2_147_483_648],
+    [[2_147_483_647, 1], -2_147_483_648]
   ]
   for (const [input, expected] of cases) {
     const { result } = await run(fn, input)
@@ -57,7 +57,7 @@ t.test('mandelbrot', async (t) => {
     ['all 48 rows', [...header, ...range(48)]],
     ['shuffled subset', [...header, 30, 2, 47, 0, 17, 24]],
     ['header only', header],
-    ['short header', [64, 48]],
+    ['short header', [64, 48]]
   ]
   for (const [name, input] of cases) {
     const { result, output } = await run(fn, input)
@@ -75,7 +75,7 @@ t.test('matmul', async (t) => {
   const cases: Array<[string, number[]]> = [
     ['n=32 all rows', [32, 12345, ...range(32)]],
     ['n=32 subset', [32, -7, 31, 0, 16, 3]],
-    ['short header', [32]],
+    ['short header', [32]]
   ]
   for (const [name, input] of cases) {
     const { result, output } = await run(fn, input)
@@ -92,15 +92,21 @@ t.test('sha256', async (t) => {
 
   const single = await run(fn, [1, 0x12345678])
   t.equal(single.result, 1)
-  const digest = createHash('sha256').update(Uint8Array.from([0x78, 0x56, 0x34, 0x12])).digest()
-  t.same(single.output, range(8).map((w) => digest.readInt32BE(w * 4)), 'iterations 1 equals node:crypto')
+  const digest = createHash('sha256')
+    .update(Uint8Array.from([0x78, 0x56, 0x34, 0x12]))
+    .digest()
+  t.same(
+    single.output,
+    range(8).map((w) => digest.readInt32BE(w * 4)),
+    'iterations 1 equals node:crypto'
+  )
 
   const inputs = range(16).map((i) => Math.imul(i, 0x9e3779b9) ^ i)
   const cases: Array<[string, number[]]> = [
     ['iterations 1', [1, 0, 1, -1, 0x12345678]],
     ['iterations 1000', [1000, ...inputs]],
     ['iterations 0 counts as 1', [0, 42]],
-    ['no header', []],
+    ['no header', []]
   ]
   for (const [name, input] of cases) {
     const { result, output } = await run(fn, input)

@@ -4,14 +4,14 @@
 import { createHash } from 'node:crypto'
 
 /** sum: wrapping i32 sum of all items. */
-export function sumRef (ints: Int32Array): number {
+export function sumRef(ints: Int32Array): number {
   let acc = 0
   for (const v of ints) acc = (acc + v) | 0
   return acc
 }
 
 /** mandelbrot: [width, height, maxIter, xMin, yMin, xMax, yMax, row...] (micro-units) → iteration counts, row-major. */
-export function mandelbrotRef (dataset: Int32Array): Int32Array {
+export function mandelbrotRef(dataset: Int32Array): Int32Array {
   if (dataset.length < 7) return new Int32Array(0)
   const [width = 0, height = 0, maxIter = 0, xMin = 0, yMin = 0, xMax = 0, yMax = 0] = dataset
   if (width <= 0 || height <= 0) return new Int32Array(0)
@@ -23,9 +23,9 @@ export function mandelbrotRef (dataset: Int32Array): Int32Array {
   const out = new Int32Array(rows.length * width)
   let o = 0
   for (const y of rows) {
-    const cy = y0 + (y1 - y0) * y / height
+    const cy = y0 + ((y1 - y0) * y) / height
     for (let x = 0; x < width; x++) {
-      const cx = x0 + (x1 - x0) * x / width
+      const cx = x0 + ((x1 - x0) * x) / width
       let zr = 0
       let zi = 0
       let i = 0
@@ -43,7 +43,7 @@ export function mandelbrotRef (dataset: Int32Array): Int32Array {
   return out
 }
 
-function mix (x: number): number {
+function mix(x: number): number {
   x ^= x >>> 16
   x = Math.imul(x, 0x7feb352d)
   x ^= x >>> 15
@@ -53,7 +53,7 @@ function mix (x: number): number {
 }
 
 /** matmul element generator: entry (i, j) of matrix `which` (0 = A, 1 = B) for `seed`, in -8..8. */
-export function matmulGen (seed: number, which: number, i: number, j: number): number {
+export function matmulGen(seed: number, which: number, i: number, j: number): number {
   let h = mix(seed ^ Math.imul(which + 1, 0x9e3779b9))
   h = mix(h ^ Math.imul(i + 1, 0x85ebca6b))
   h = mix(h ^ Math.imul(j + 1, 0xc2b2ae35))
@@ -61,7 +61,7 @@ export function matmulGen (seed: number, which: number, i: number, j: number): n
 }
 
 /** matmul: [n, seed, row...] → the listed rows of C = A×B (n wrapping i32 each), row-major. */
-export function matmulRef (dataset: Int32Array): Int32Array {
+export function matmulRef(dataset: Int32Array): Int32Array {
   if (dataset.length < 2) return new Int32Array(0)
   const [n = 0, seed = 0] = dataset
   if (n <= 0) return new Int32Array(0)
@@ -80,7 +80,7 @@ export function matmulRef (dataset: Int32Array): Int32Array {
 }
 
 /** sha256: [iterations, x...] → 8 i32 per x: SHA-256 of x's 4 LE bytes, re-hashed iterations-1 times, as big-endian words. */
-export function sha256Ref (dataset: Int32Array): Int32Array {
+export function sha256Ref(dataset: Int32Array): Int32Array {
   if (dataset.length < 1) return new Int32Array(0)
   const iterations = Math.max(1, dataset[0] ?? 1)
   const inputs = dataset.subarray(1)

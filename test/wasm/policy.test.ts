@@ -7,27 +7,38 @@ import { SEED_WASM_BASE64, SUM_EXECUTE, wat } from './wat.js'
 const seed = Buffer.from(SEED_WASM_BASE64, 'base64')
 const limits = { memoryPages: 16 }
 
-t.test('the seed module passes as ABI v1 and is rewritten to a capped, host-provided memory', async (t) => {
-  t.equal(seed.length, 148)
-  const fn = await validate(seed, limits)
-  t.equal(fn.abi, 'v1')
-  t.equal(fn.memory.min, 1)
-  t.equal(fn.memory.max, 16)
-  t.equal(fn.growTrapFunction, null, 'the seed never grows memory: no instrumentation')
-  t.match(fn.sourceSha256, /^[0-9a-f]{64}$/)
-  t.not(fn.sha256, fn.sourceSha256, 'what runs differs from what was uploaded')
-  const rewritten = parseModule(fn.bytes)
-  t.same(rewritten.memories, [], 'no memory is defined any more')
-  t.same(
-    rewritten.imports.map((i) => (i.kind === 'memory' ? [i.module, i.name, i.limits.min, i.limits.max] : i)),
-    [[MEMORY_IMPORT.module, MEMORY_IMPORT.name, 1, 16]]
-  )
-})
+t.test(
+  'the seed module passes as ABI v1 and is rewritten to a capped, host-provided memory',
+  async (t) => {
+    t.equal(seed.length, 148)
+    const fn = await validate(seed, limits)
+    t.equal(fn.abi, 'v1')
+    t.equal(fn.memory.min, 1)
+    t.equal(fn.memory.max, 16)
+    t.equal(fn.growTrapFunction, null, 'the seed never grows memory: no instrumentation')
+    t.match(fn.sourceSha256, /^[0-9a-f]{64}$/)
+    t.not(fn.sha256, fn.sourceSha256, 'what runs differs from what was uploaded')
+    const rewritten = parseModule(fn.bytes)
+    t.same(rewritten.memories, [], 'no memory is defined any more')
+    t.same(
+      rewritten.imports.map((i) =>
+        i.kind === 'memory' ? [i.module, i.name, i.limits.min, i.limits.max] : i
+      ),
+      [[MEMORY_IMPORT.module, MEMORY_IMPORT.name, 1, 16]]
+    )
+  }
+)
 
 t.test('a declared maximum below the cap is kept; one above is lowered to the cap', async (t) => {
-  const small = await validate(wat(`(module (memory (export "memory") 1 4) ${SUM_EXECUTE})`), limits)
+  const small = await validate(
+    wat(`(module (memory (export "memory") 1 4) ${SUM_EXECUTE})`),
+    limits
+  )
   t.same(small.memory, { min: 1, max: 4 })
-  const large = await validate(wat(`(module (memory (export "memory") 2 1000) ${SUM_EXECUTE})`), limits)
+  const large = await validate(
+    wat(`(module (memory (export "memory") 2 1000) ${SUM_EXECUTE})`),
+    limits
+  )
   t.same(large.memory, { min: 2, max: 16 })
 })
 
@@ -81,12 +92,7 @@ const refusals: [string, string | Uint8Array, string, RegExp][] = [
     'WASM_MISSING_EXPORT',
     /"execute"/
   ],
-  [
-    'no exported memory',
-    `(module (memory 1) ${SUM_EXECUTE})`,
-    'WASM_MISSING_EXPORT',
-    /"memory"/
-  ],
+  ['no exported memory', `(module (memory 1) ${SUM_EXECUTE})`, 'WASM_MISSING_EXPORT', /"memory"/],
   [
     'output_ptr without output_len',
     `(module (memory (export "memory") 1) (func (export "output_ptr") (result i32) (i32.const 0)) ${SUM_EXECUTE})`,
@@ -152,18 +158,21 @@ t.test('memory limits are validated', async (t) => {
   }
 })
 
-t.test('memory.grow is instrumented, and a 0x40 byte inside an immediate is left alone', async (t) => {
-  const fn = await validate(
-    wat(`(module (memory (export "memory") 1)
+t.test(
+  'memory.grow is instrumented, and a 0x40 byte inside an immediate is left alone',
+  async (t) => {
+    const fn = await validate(
+      wat(`(module (memory (export "memory") 1)
       (func (export "execute") (param i32 i32) (result i32)
         (drop (i32.const 64))
         (memory.grow (local.get 1))))`),
-    limits
-  )
-  t.equal(fn.growTrapFunction, 1, 'appended after the one defined function')
-  const body = parseModule(fn.bytes)
-  t.equal(body.functionTypes.length, 2)
-  // The i32.const 64 immediate (0x40 as LEB is 0xc0 0x00) survived; the grow became a call.
-  t.ok(Buffer.from(fn.bytes).includes(Buffer.from([0x41, 0xc0, 0x00, 0x1a])))
-  t.ok(Buffer.from(fn.bytes).includes(Buffer.from([0x20, 0x01, 0x10, 0x01])))
-})
+      limits
+    )
+    t.equal(fn.growTrapFunction, 1, 'appended after the one defined function')
+    const body = parseModule(fn.bytes)
+    t.equal(body.functionTypes.length, 2)
+    // The i32.const 64 immediate (0x40 as LEB is 0xc0 0x00) survived; the grow became a call.
+    t.ok(Buffer.from(fn.bytes).includes(Buffer.from([0x41, 0xc0, 0x00, 0x1a])))
+    t.ok(Buffer.from(fn.bytes).includes(Buffer.from([0x20, 0x01, 0x10, 0x01])))
+  }
+)

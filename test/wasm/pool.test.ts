@@ -78,6 +78,7 @@ t.test('an infinite loop stops at its deadline and the pool serves the next call
   })
   t.equal(pool.stats().restarts, before + 1, 'only that worker was replaced')
   t.equal(pool.stats().workers, 2)
+  t.equal(pool.stats().spares, 1, 'a new warm spare replaced the one that took over')
   const out = await pool.run(seed, { input: ints(1, 2, 3), timeoutMs: 1000 })
   t.equal(out.result, 6)
 })
@@ -95,22 +96,25 @@ t.test('the deadline counts from when a call starts, not from when it was queued
   t.equal(single.stats().restarts, 1)
 })
 
-t.test('growing memory past the cap is a memory error, while other calls keep running', async (t) => {
-  const others = Array.from({ length: 50 }, (_, i) =>
-    pool.run(seed, { input: ints(i, i), timeoutMs: 5000 })
-  )
-  await t.rejects(pool.run(memoryBomb, { input: ints(), timeoutMs: 5000 }), {
-    code: 'FUNCTION_MEMORY_LIMIT',
-    message: /32 pages/
-  })
-  await t.rejects(pool.run(bigGrow, { input: ints(), timeoutMs: 5000 }), {
-    code: 'FUNCTION_MEMORY_LIMIT'
-  })
-  t.same(
-    (await Promise.all(others)).map((o) => o.result),
-    Array.from({ length: 50 }, (_, i) => 2 * i)
-  )
-})
+t.test(
+  'growing memory past the cap is a memory error, while other calls keep running',
+  async (t) => {
+    const others = Array.from({ length: 50 }, (_, i) =>
+      pool.run(seed, { input: ints(i, i), timeoutMs: 5000 })
+    )
+    await t.rejects(pool.run(memoryBomb, { input: ints(), timeoutMs: 5000 }), {
+      code: 'FUNCTION_MEMORY_LIMIT',
+      message: /32 pages/
+    })
+    await t.rejects(pool.run(bigGrow, { input: ints(), timeoutMs: 5000 }), {
+      code: 'FUNCTION_MEMORY_LIMIT'
+    })
+    t.same(
+      (await Promise.all(others)).map((o) => o.result),
+      Array.from({ length: 50 }, (_, i) => 2 * i)
+    )
+  }
+)
 
 t.test('an input larger than the memory cap is a memory error', async (t) => {
   await t.rejects(pool.run(seed, { input: new Int32Array(16 * 16_384 + 1), timeoutMs: 5000 }), {
@@ -172,8 +176,16 @@ t.test('1e6 integers round-trip through the pool', async (t) => {
 })
 
 t.test('1,000 concurrent tiny calls all return correct results', async (t) => {
+  const fresh = await validate(Buffer.from(SEED_WASM_BASE64, 'base64'), { memoryPages: 17 })
+  const loadsBefore = pool.stats().loads
+  await Promise.all(
+    Array.from({ length: 100 }, () => pool.run(fresh, { input: ints(1), timeoutMs: 5000 }))
+  )
+  t.ok(pool.stats().loads - loadsBefore <= 2, 'a module is posted once per worker, not per call')
   const results = await Promise.all(
-    Array.from({ length: 1000 }, (_, i) => pool.run(seed, { input: ints(i, 1, 2), timeoutMs: 5000 }))
+    Array.from({ length: 1000 }, (_, i) =>
+      pool.run(seed, { input: ints(i, 1, 2), timeoutMs: 5000 })
+    )
   )
   t.same(
     results.map((r) => r.result),
@@ -232,11 +244,15 @@ t.test('close() fails queued calls, refuses new ones, and is idempotent', async 
   const closing = new WasmPool({ size: 1, spares: 0 })
   await closing.ready()
   const running = closing.run(infiniteLoop, { input: ints(), timeoutMs: 300 })
-  const queued = Array.from({ length: 3 }, () => closing.run(seed, { input: ints(1), timeoutMs: 1000 }))
+  const queued = Array.from({ length: 3 }, () =>
+    closing.run(seed, { input: ints(1), timeoutMs: 1000 })
+  )
   const closed = closing.close()
   t.equal(closing.close(), closed)
   for (const q of queued) await t.rejects(q, { code: 'EXECUTOR_CLOSED' })
   await t.rejects(running, { code: 'FUNCTION_TIMEOUT' })
   await closed
-  await t.rejects(closing.run(seed, { input: ints(1), timeoutMs: 1000 }), { code: 'EXECUTOR_CLOSED' })
+  await t.rejects(closing.run(seed, { input: ints(1), timeoutMs: 1000 }), {
+    code: 'EXECUTOR_CLOSED'
+  })
 })

@@ -4,7 +4,11 @@ const wabt = await wabtInit()
 
 /** Compiles WebAssembly text to a binary with wabt, so hostile modules are written as test data. */
 export function wat(text: string): Uint8Array {
-  const module = wabt.parseWat('test.wat', text, { bulk_memory: true, multi_value: true, threads: true })
+  const module = wabt.parseWat('test.wat', text, {
+    bulk_memory: true,
+    multi_value: true,
+    threads: true
+  })
   try {
     // No module.validate(): wabt.js refuses shared memories whatever the features, and the
     // policy under test is what should judge a module anyway.

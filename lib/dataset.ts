@@ -1,0 +1,31 @@
+import { INVALID_DATASET } from './errors.js'
+
+/** The largest dataset accepted as JSON, in items (a binary encoding is the way past this). */
+export const MAX_JSON_DATASET_ITEMS = 10_000_000
+
+/**
+ * Narrows a parsed JSON value to an ABI v1 dataset: an array of integers that fit in an i32.
+ * The first offending item is named, so a client can find it.
+ */
+export function parseDataset(value: unknown): Int32Array {
+  if (!Array.isArray(value)) throw INVALID_DATASET('the dataset must be a JSON array of integers')
+  if (value.length > MAX_JSON_DATASET_ITEMS) {
+    throw INVALID_DATASET(`the dataset has ${value.length} items, over ${MAX_JSON_DATASET_ITEMS}`)
+  }
+  const out = new Int32Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i]
+    if (
+      typeof item !== 'number' ||
+      !Number.isInteger(item) ||
+      item < -2_147_483_648 ||
+      item > 2_147_483_647
+    ) {
+      throw INVALID_DATASET(
+        `item ${i} (${JSON.stringify(item) ?? typeof item}) is not a 32-bit integer`
+      )
+    }
+    out[i] = item
+  }
+  return out
+}
