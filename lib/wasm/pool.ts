@@ -85,6 +85,8 @@ interface Pending {
   id: number
   fn: ValidatedFunction
   call: CallOptions
+  /** Its input buffer moved to a worker: it cannot be sent again. */
+  transferred: boolean
   resolve: (result: CallResult) => void
   reject: (err: Error) => void
 }
@@ -163,7 +165,7 @@ export class WasmPool {
     }
     if (this.opened === null) void this.ready()
     return new Promise<CallResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, fn, call, resolve, reject })
+      this.queue.push({ id: this.nextId++, fn, call, transferred: false, resolve, reject })
       this.pump()
     })
   }
@@ -292,7 +294,11 @@ export class WasmPool {
     slot.batch = []
     // Only a call that starts at once may take the buffer: a queued one must survive a requeue.
     const first = slot.inflight.length === batch.length ? slot.inflight[0] : undefined
-    const transfer = first?.call.transfer === true ? [first.call.input.buffer as ArrayBuffer] : []
+    const transfer: ArrayBuffer[] = []
+    if (first?.call.transfer === true) {
+      first.transferred = true
+      transfer.push(first.call.input.buffer as ArrayBuffer)
+    }
     slot.port.postMessage(batch, transfer)
     Atomics.add(slot.flags, STATE.doorbell, 1)
     Atomics.notify(slot.flags, STATE.doorbell)
@@ -314,6 +320,7 @@ export class WasmPool {
   /** Kills the worker if its running call is past its deadline, counted from its real start. */
   private checkDeadline(slot: Slot): void {
     slot.watchdog = null
+    this.drain(slot) // replies already posted: those calls are done, whatever happens next
     if (slot.retired || slot.inflight.length === 0) return
     const runningId = Atomics.load(slot.flags, STATE.runningId)
     const running = runningId === 0 ? undefined : slot.inflight.find((p) => p.id === runningId)
@@ -354,13 +361,23 @@ export class WasmPool {
     else this.polling = false
   }
 
+  private drain(slot: Slot): void {
+    for (
+      let entry = receiveMessageOnPort(slot.port);
+      entry;
+      entry = receiveMessageOnPort(slot.port)
+    ) {
+      this.onReplies(slot, entry.message as ReplyBatch)
+    }
+  }
+
   private onReplies(slot: Slot, replies: ReplyBatch): void {
     if (slot.retired) return
     for (const reply of replies) {
       const pending = slot.inflight[0]
       if (pending === undefined || pending.id !== reply.id) {
         // Workers answer strictly in order; anything else means the worker is not to be trusted.
-        return this.onWorkerLost(slot, `reply ${reply.id} out of order`)
+        return this.onWorkerLost(slot, `reply ${reply.id} out of order`, false)
       }
       slot.inflight.shift()
       slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
@@ -374,7 +391,10 @@ export class WasmPool {
     this.settled()
   }
 
-  private onWorkerLost(slot: Slot, why: string): void {
+  private onWorkerLost(slot: Slot, why: string, drainFirst = true): void {
+    if (slot.retired) return
+    if (drainFirst) this.drain(slot) // what it answered before dying still counts
+    if (slot.retired) return
     const runningId = Atomics.load(slot.flags, STATE.runningId)
     const index = slot.inflight.findIndex((p) => p.id === runningId)
     const [running] = index === -1 ? [] : slot.inflight.splice(index, 1)
@@ -391,7 +411,10 @@ export class WasmPool {
     // Calls before the running one may have finished without reporting: they run again (a fresh
     // instance per call makes that safe); calls after it never started.
     const requeue = slot.inflight.splice(0)
-    this.queue.splice(this.queueHead, 0, ...requeue)
+    const lost = requeue.filter((p) => p.transferred)
+    this.queue.splice(this.queueHead, 0, ...requeue.filter((p) => !p.transferred))
+    for (const pending of lost)
+      pending.reject(EXECUTOR_WORKER_FAILED('the worker was lost with a transferred input'))
     if (this.closing !== null) {
       this.active.splice(index, 1)
       for (const pending of this.takeQueue()) pending.reject(EXECUTOR_CLOSED())

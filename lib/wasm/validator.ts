@@ -1,0 +1,78 @@
+import { Worker } from 'node:worker_threads'
+import { EXECUTOR_CLOSED, EXECUTOR_WORKER_FAILED, fromCode, type ErrorCode } from '../errors.js'
+import type { PolicyOptions, ValidatedFunction } from './policy.js'
+
+/** Main thread → validator worker. */
+export interface ValidateRequest {
+  id: number
+  bytes: Uint8Array
+  options: PolicyOptions
+}
+
+/** Validator worker → main thread. */
+export type ValidateReply =
+  | { id: number; ok: true; fn: ValidatedFunction }
+  | { id: number; ok: false; code: ErrorCode; message: string }
+
+interface Waiting {
+  resolve: (fn: ValidatedFunction) => void
+  reject: (err: Error) => void
+}
+
+/**
+ * Runs validate() (lib/wasm/policy.ts) on a worker thread, so a large or hostile upload never
+ * stalls the event loop. The worker starts on first use; the result, compiled module included,
+ * comes back ready for the executor. A crashed worker fails its requests and is started again.
+ */
+export class ModuleValidator {
+  private worker: Worker | null = null
+  private readonly waiting = new Map<number, Waiting>()
+  private nextId = 1
+  private closed = false
+
+  /** Validates and compiles a module; rejects with the policy's coded error. */
+  validate(bytes: Uint8Array, options: PolicyOptions): Promise<ValidatedFunction> {
+    if (this.closed) return Promise.reject(EXECUTOR_CLOSED())
+    const worker = (this.worker ??= this.start())
+    const id = this.nextId++
+    return new Promise<ValidatedFunction>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      const request: ValidateRequest = { id, bytes, options }
+      worker.postMessage(request)
+      worker.ref()
+    })
+  }
+
+  /** Stops the worker; pending validations fail. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true
+    const worker = this.worker
+    this.worker = null
+    this.failAll('the validator closed')
+    await worker?.terminate()
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL('./validator-worker.js', import.meta.url))
+    worker.unref() // idle, it must not keep the process alive
+    worker.on('message', (reply: ValidateReply) => {
+      const waiting = this.waiting.get(reply.id)
+      this.waiting.delete(reply.id)
+      if (this.waiting.size === 0) worker.unref()
+      if (waiting === undefined) return
+      if (reply.ok) waiting.resolve(reply.fn)
+      else waiting.reject(fromCode(reply.code, reply.message))
+    })
+    worker.on('error', (err) => this.failAll(err.message))
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = null
+      this.failAll('the validator exited')
+    })
+    return worker
+  }
+
+  private failAll(why: string): void {
+    for (const { reject } of this.waiting.values()) reject(EXECUTOR_WORKER_FAILED(why))
+    this.waiting.clear()
+  }
+}
