@@ -33,6 +33,16 @@ const CODES = {
   INVALID_LIMIT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   INVALID_DATASET: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
 
+  // Requests: refused by the gateway before anything runs.
+  INVALID_PARAMETER: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  INVALID_REQUEST: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
+  REQUEST_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
+  FUNCTION_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
+  FUNCTION_EXISTS: { status: 409, awsType: 'ResourceConflictException', kind: 'client' },
+  JOB_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
+  UNKNOWN_OPERATION: { status: 404, awsType: 'UnknownOperationException', kind: 'client' },
+  METHOD_NOT_ALLOWED: { status: 405, awsType: 'MethodNotAllowedException', kind: 'client' },
+
   // Function errors: the call ran and the function failed. Never retried, never a number.
   FUNCTION_TRAP: { status: 200, awsType: 'Runtime.Trap', kind: 'function' },
   FUNCTION_TIMEOUT: { status: 200, awsType: 'Sandbox.Timedout', kind: 'function' },
@@ -42,7 +52,13 @@ const CODES = {
   // Executor failures: not the function's fault.
   EXECUTOR_CLOSED: { status: 503, awsType: 'ServiceException', kind: 'service' },
   EXECUTOR_WORKER_FAILED: { status: 500, awsType: 'ServiceException', kind: 'service' },
-  MODULE_NOT_LOADED: { status: 500, awsType: 'ServiceException', kind: 'service' }
+  MODULE_NOT_LOADED: { status: 500, awsType: 'ServiceException', kind: 'service' },
+
+  // The edge itself.
+  EDGE_CLOSING: { status: 503, awsType: 'ServiceException', kind: 'service' },
+  WIRE_INVALID: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  WASM_CORRUPT: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  INTERNAL: { status: 500, awsType: 'ServiceException', kind: 'service' }
 } as const satisfies Record<string, CodeInfo>
 
 /** Every error code the platform knows. */
@@ -139,3 +155,29 @@ export const EXECUTOR_WORKER_FAILED = (why: string, cause?: unknown) =>
   new SwarmError('EXECUTOR_WORKER_FAILED', `An executor worker failed: ${why}`, { cause })
 export const MODULE_NOT_LOADED = (sha256: string) =>
   new SwarmError('MODULE_NOT_LOADED', `Module ${sha256} is not loaded in this worker`)
+
+export const INVALID_PARAMETER = (name: string, why: string) =>
+  new SwarmError('INVALID_PARAMETER', `Invalid ${name}: ${why}`)
+export const INVALID_REQUEST = (why: string, cause?: unknown) =>
+  new SwarmError('INVALID_REQUEST', `Invalid request: ${why}`, { cause })
+export const REQUEST_TOO_LARGE = (limit: number) =>
+  new SwarmError('REQUEST_TOO_LARGE', `The request body is over the ${limit}-byte limit`)
+export const FUNCTION_NOT_FOUND = (name: string) =>
+  new SwarmError('FUNCTION_NOT_FOUND', `Function not found: ${name}`)
+export const FUNCTION_EXISTS = (name: string) =>
+  new SwarmError('FUNCTION_EXISTS', `Function already exist: ${name}`)
+export const JOB_NOT_FOUND = (id: string) => new SwarmError('JOB_NOT_FOUND', `Job not found: ${id}`)
+export const UNKNOWN_OPERATION = (method: string, path: string) =>
+  new SwarmError('UNKNOWN_OPERATION', `No operation at ${method} ${path}`)
+export const METHOD_NOT_ALLOWED = (method: string, path: string, allowed: readonly string[]) =>
+  new SwarmError(
+    'METHOD_NOT_ALLOWED',
+    `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`
+  )
+
+export const EDGE_CLOSING = () => new SwarmError('EDGE_CLOSING', 'The edge is shutting down')
+export const WIRE_INVALID = (why: string) =>
+  new SwarmError('WIRE_INVALID', `A stored or received record is malformed: ${why}`)
+export const WASM_CORRUPT = (sha256: string) =>
+  new SwarmError('WASM_CORRUPT', `Stored module bytes do not match their sha256 ${sha256}`)
+export const INTERNAL = (cause: unknown) => new SwarmError('INTERNAL', 'Internal error', { cause })

@@ -1,15 +1,20 @@
 // Hand-written declarations for the Holepunch stack, which ships no TypeScript types (b4a and
-// compact-encoding ship their own; these blocks replace them so every module is typed the same way:
-// Node Buffers out, `export =` of the CommonJS `module.exports`).
+// compact-encoding ship their own; these ambient blocks take precedence over them, so every module
+// is typed the same way: Node Buffers out, the CommonJS `module.exports` as the default export).
 //
 // Checked against the installed versions: hyperswarm 4.17.2, hyperdht 6.34.0 (dht-rpc 6.27.0),
 // @hyperswarm/secret-stream 6.9.2, corestore 7.12.5, hypercore 11.37.1, hyperbee 2.27.3,
 // protomux 3.12.1, protomux-rpc 1.10.0, compact-encoding 3.5.2, b4a 1.9.0.
 //
-// Every package is CommonJS with `module.exports = X`, so each block uses `export = X`; with
-// `esModuleInterop` the ESM form is `import Hyperswarm from 'hyperswarm'`. Types that have no runtime
-// export of their own (NoiseSecretStream, PeerInfo, Channel, ...) live in the namespace merged with
-// the export, e.g. `import type { NoiseSecretStream } from 'hyperdht'`.
+// Every package is CommonJS with `module.exports = X`. This file sits in a "type": "module" scope, so
+// TypeScript (NodeNext) treats it as ESM, where `export =` is an error (TS1203, hidden by the
+// project's skipLibCheck). The blocks therefore describe what Node's ESM loader really gives you:
+// `export default X` (= module.exports), e.g. `import Hyperswarm from 'hyperswarm'`, plus the
+// namespace merged with X re-exported with `export import`, so both `Hyperswarm.PeerInfo` and
+// `import type { PeerInfo } from 'hyperswarm'` work. Types with no runtime export of their own
+// (NoiseSecretStream, PeerInfo, Channel, ...) are type-only: never import them as values.
+// compact-encoding and b4a also have real named exports (`import { uint } from 'compact-encoding'`
+// works at runtime); the class packages have none besides `default`.
 //
 // This file must stay a script (no top-level import/export), or the `declare module` blocks below
 // would turn into augmentations.
@@ -44,7 +49,7 @@ declare module 'hyperdht' {
       bootstrap?: BootstrapNode[]
       /** Known nodes to seed the routing table with. */
       nodes?: HostPort[]
-      /** Port to bind; falsy values (including 0) mean 49737. Falls back to a random port if taken. */
+      /** Server-socket port; falsy (even 0) means 49737, random if taken. `address()` shows it only once the node is unfirewalled. */
       port?: number
       /** Host/interface to bind, default '0.0.0.0'. */
       host?: string
@@ -130,8 +135,7 @@ declare module 'hyperdht' {
 
     /** The end-to-end encrypted connection (@hyperswarm/secret-stream), a framed streamx Duplex. */
     interface NoiseSecretStream
-      extends EventEmitter<NoiseSecretStreamEvents>,
-        AsyncIterable<Buffer> {
+      extends EventEmitter<NoiseSecretStreamEvents>, AsyncIterable<Buffer> {
       /** Points at itself. */
       readonly noiseStream: NoiseSecretStream
       readonly isInitiator: boolean
@@ -340,7 +344,10 @@ declare module 'hyperdht' {
     readonly randomized: boolean
 
     /** Connects to the server listening on `remotePublicKey` (Buffer, hex or z-base32). */
-    connect(remotePublicKey: Buffer | string, opts?: HyperDHT.ConnectOptions): HyperDHT.NoiseSecretStream
+    connect(
+      remotePublicKey: Buffer | string,
+      opts?: HyperDHT.ConnectOptions
+    ): HyperDHT.NoiseSecretStream
     /** Creates a server; call `listen(keyPair)` on it to accept connections. */
     createServer(
       opts?: HyperDHT.ServerOptions,
@@ -374,7 +381,11 @@ declare module 'hyperdht' {
       opts?: HyperDHT.QueryOptions & { clear?: boolean }
     ): HyperDHT.Query<HyperDHT.LookupReply>
     /** Removes an announcement. */
-    unannounce(topic: Buffer, keyPair: HyperDHT.KeyPair, opts?: HyperDHT.QueryOptions): Promise<void>
+    unannounce(
+      topic: Buffer,
+      keyPair: HyperDHT.KeyPair,
+      opts?: HyperDHT.QueryOptions
+    ): Promise<void>
     /** Suspends networking (mobile background etc.). */
     suspend(opts?: { log?: (...args: unknown[]) => void }): Promise<void>
     /** Resumes after `suspend()`. */
@@ -383,13 +394,31 @@ declare module 'hyperdht' {
     destroy(opts?: { force?: boolean }): Promise<void>
   }
 
-  export = HyperDHT
+  export default HyperDHT
+  export import KeyPair = HyperDHT.KeyPair
+  export import HostPort = HyperDHT.HostPort
+  export import SocketAddress = HyperDHT.SocketAddress
+  export import BootstrapNode = HyperDHT.BootstrapNode
+  export import DHTOptions = HyperDHT.DHTOptions
+  export import UDXStream = HyperDHT.UDXStream
+  export import NoiseSecretStreamEvents = HyperDHT.NoiseSecretStreamEvents
+  export import NoiseSecretStream = HyperDHT.NoiseSecretStream
+  export import ServerFirewall = HyperDHT.ServerFirewall
+  export import ServerOptions = HyperDHT.ServerOptions
+  export import ServerEvents = HyperDHT.ServerEvents
+  export import Server = HyperDHT.Server
+  export import ConnectOptions = HyperDHT.ConnectOptions
+  export import LookupPeer = HyperDHT.LookupPeer
+  export import LookupReply = HyperDHT.LookupReply
+  export import Query = HyperDHT.Query
+  export import QueryOptions = HyperDHT.QueryOptions
+  export import DHTEvents = HyperDHT.DHTEvents
 }
 
 // Must be imported WITH the extension: `import createTestnet from 'hyperdht/testnet.js'`.
 // hyperdht has no "exports" map, so Node's ESM resolver will not add `.js` for `hyperdht/testnet`.
 declare module 'hyperdht/testnet.js' {
-  import HyperDHT = require('hyperdht')
+  import HyperDHT from 'hyperdht'
 
   namespace createTestnet {
     interface TestnetOptions {
@@ -418,16 +447,17 @@ declare module 'hyperdht/testnet.js' {
   function createTestnet(
     size?: number,
     opts?:
-      | createTestnet.TestnetOptions
-      | ((fn: () => Promise<void>, opts: { order: number }) => unknown)
+      createTestnet.TestnetOptions | ((fn: () => Promise<void>, opts: { order: number }) => unknown)
   ): Promise<createTestnet.Testnet>
 
-  export = createTestnet
+  export default createTestnet
+  export import TestnetOptions = createTestnet.TestnetOptions
+  export import Testnet = createTestnet.Testnet
 }
 
 declare module 'hyperswarm' {
   import { EventEmitter } from 'events'
-  import HyperDHT = require('hyperdht')
+  import HyperDHT from 'hyperdht'
 
   namespace Hyperswarm {
     type NoiseSecretStream = HyperDHT.NoiseSecretStream
@@ -516,7 +546,11 @@ declare module 'hyperswarm' {
       isServer: boolean
       destroyed: boolean
       /** Changes client/server mode and re-announces/looks up now; throws if neither is set. */
-      refresh(opts?: { client?: boolean; server?: boolean; limit?: number }): Promise<boolean | undefined>
+      refresh(opts?: {
+        client?: boolean
+        server?: boolean
+        limit?: number
+      }): Promise<boolean | undefined>
       /** Resolves when the current announce/lookup is done (true) or failed (false). */
       flushed(): Promise<boolean>
       /** Ends this session; the topic is left when no session remains. */
@@ -551,7 +585,7 @@ declare module 'hyperswarm' {
     }
 
     type SwarmEvents = {
-      /** A new encrypted connection is open (handshake done) to `info.publicKey`. */
+      /** A new encrypted connection to `info.publicKey` (handshake done; for incoming ones `conn.opened` settles a tick later). */
       connection: [conn: NoiseSecretStream, info: PeerInfo]
       /** Internal counters changed (connections, connecting, ...). */
       update: []
@@ -612,7 +646,18 @@ declare module 'hyperswarm' {
     resume(opts?: { log?: (...args: unknown[]) => void }): Promise<void>
   }
 
-  export = Hyperswarm
+  export default Hyperswarm
+  export import NoiseSecretStream = Hyperswarm.NoiseSecretStream
+  export import KeyPair = Hyperswarm.KeyPair
+  export import Firewall = Hyperswarm.Firewall
+  export import SwarmOptions = Hyperswarm.SwarmOptions
+  export import JoinOptions = Hyperswarm.JoinOptions
+  export import PeerInfoEvents = Hyperswarm.PeerInfoEvents
+  export import PeerInfo = Hyperswarm.PeerInfo
+  export import PeerDiscoverySession = Hyperswarm.PeerDiscoverySession
+  export import PeerDiscovery = Hyperswarm.PeerDiscovery
+  export import SwarmStats = Hyperswarm.SwarmStats
+  export import SwarmEvents = Hyperswarm.SwarmEvents
 }
 
 declare module 'compact-encoding' {
@@ -702,13 +747,19 @@ declare module 'compact-encoding' {
     /** Returns a codec for an encoding name (unknown names mean 'binary'). */
     function from(name: 'json' | 'ndjson'): Encoder<unknown>
     /** Returns a codec for a string encoding name. */
-    function from(name: 'utf-8' | 'utf8' | 'ascii' | 'hex' | 'base64' | 'ucs2' | 'ucs-2' | 'utf16le' | 'utf16-le'): Encoder<string>
+    function from(
+      name:
+        'utf-8' | 'utf8' | 'ascii' | 'hex' | 'base64' | 'ucs2' | 'ucs-2' | 'utf16le' | 'utf16-le'
+    ): Encoder<string>
     /** Returns the binary codec (the fallback for unknown names). */
     function from(name: string): Encoder<string | Uint8Array, Buffer>
     /** Returns a compact-encoding codec as is. */
     function from<In, Out>(enc: Encoder<In, Out>): Encoder<In, Out>
     /** Wraps a codecs-style `{ encode(v): Uint8Array, decode(b) }` codec. */
-    function from<In, Out>(enc: { encode(value: In): Uint8Array; decode(buffer: Uint8Array): Out }): Encoder<In, Out>
+    function from<In, Out>(enc: {
+      encode(value: In): Uint8Array
+      decode(buffer: Uint8Array): Out
+    }): Encoder<In, Out>
     /** Length-prefixed array of `enc` (max 0x100000 items). */
     function array<In, Out = In>(enc: Encoder<In, Out>): Encoder<In[], Out[]>
     /** Length-prefixes an encoding so it can be skipped/extended. */
@@ -808,7 +859,91 @@ declare module 'compact-encoding' {
     const stringRecord: Encoder<Record<string, string>>
   }
 
-  export = c
+  export default c
+  export import State = c.State
+  export import Encoder = c.Encoder
+  export import EncodingName = c.EncodingName
+  export import StringEncoder = c.StringEncoder
+  export import RawEncoder = c.RawEncoder
+  export import AddressInput = c.AddressInput
+  export import Address = c.Address
+  export import state = c.state
+  export import encode = c.encode
+  export import decode = c.decode
+  export import from = c.from
+  export import array = c.array
+  export import frame = c.frame
+  export import fixed = c.fixed
+  export import record = c.record
+  export import raw = c.raw
+  export import uint = c.uint
+  export import uint8 = c.uint8
+  export import uint16 = c.uint16
+  export import uint24 = c.uint24
+  export import uint32 = c.uint32
+  export import uint32be = c.uint32be
+  export import uint40 = c.uint40
+  export import uint48 = c.uint48
+  export import uint56 = c.uint56
+  export import uint64 = c.uint64
+  export import uint64be = c.uint64be
+  export import int = c.int
+  export import int8 = c.int8
+  export import int16 = c.int16
+  export import int24 = c.int24
+  export import int32 = c.int32
+  export import int40 = c.int40
+  export import int48 = c.int48
+  export import int56 = c.int56
+  export import int64 = c.int64
+  export import biguint64 = c.biguint64
+  export import bigint64 = c.bigint64
+  export import biguint = c.biguint
+  export import bigint = c.bigint
+  export import lexint = c.lexint
+  export import float32 = c.float32
+  export import float64 = c.float64
+  export import buffer = c.buffer
+  export import optionalBuffer = c.optionalBuffer
+  export import binary = c.binary
+  export import arraybuffer = c.arraybuffer
+  export import bitarray = c.bitarray
+  export import uint8array = c.uint8array
+  export import uint16array = c.uint16array
+  export import uint32array = c.uint32array
+  export import int8array = c.int8array
+  export import int16array = c.int16array
+  export import int32array = c.int32array
+  export import biguint64array = c.biguint64array
+  export import bigint64array = c.bigint64array
+  export import float32array = c.float32array
+  export import float64array = c.float64array
+  export import string = c.string
+  export import utf8 = c.utf8
+  export import ascii = c.ascii
+  export import hex = c.hex
+  export import base64 = c.base64
+  export import ucs2 = c.ucs2
+  export import utf16le = c.utf16le
+  export import bool = c.bool
+  export import fixed8 = c.fixed8
+  export import fixed16 = c.fixed16
+  export import fixed24 = c.fixed24
+  export import fixed32 = c.fixed32
+  export import fixed64 = c.fixed64
+  export import date = c.date
+  export import json = c.json
+  export import ndjson = c.ndjson
+  export import none = c.none
+  export import any = c.any
+  export import port = c.port
+  export import ipv4 = c.ipv4
+  export import ipv4Address = c.ipv4Address
+  export import ipv6 = c.ipv6
+  export import ipv6Address = c.ipv6Address
+  export import ip = c.ip
+  export import ipAddress = c.ipAddress
+  export import stringRecord = c.stringRecord
 }
 
 declare module 'b4a' {
@@ -825,19 +960,32 @@ declare module 'b4a' {
     /** `Buffer.from` viewing (not copying) an ArrayBuffer. */
     function from(value: ArrayBufferLike, byteOffset?: number, length?: number): Buffer
     /** `Buffer.alloc` (zero-filled unless `fill`). */
-    function alloc(size: number, fill?: string | Uint8Array | number, encoding?: BufferEncoding): Buffer
+    function alloc(
+      size: number,
+      fill?: string | Uint8Array | number,
+      encoding?: BufferEncoding
+    ): Buffer
     /** `Buffer.allocUnsafe` (may come from the shared slab: copy with `from` to retain small slices). */
     function allocUnsafe(size: number): Buffer
     /** `Buffer.allocUnsafeSlow` (never from the slab). */
     function allocUnsafeSlow(size: number): Buffer
     /** `Buffer.byteLength`. */
-    function byteLength(value: string | ArrayBufferView | ArrayBufferLike, encoding?: BufferEncoding): number
+    function byteLength(
+      value: string | ArrayBufferView | ArrayBufferLike,
+      encoding?: BufferEncoding
+    ): number
     /** `Buffer.compare`: -1, 0 or 1. */
     function compare(a: Uint8Array, b: Uint8Array): -1 | 0 | 1
     /** `Buffer.concat`. */
     function concat(buffers: readonly Uint8Array[], totalLength?: number): Buffer
     /** Copies `source[start, end)` into `target` at `targetStart`; returns bytes copied. */
-    function copy(source: Uint8Array, target: Uint8Array, targetStart?: number, start?: number, end?: number): number
+    function copy(
+      source: Uint8Array,
+      target: Uint8Array,
+      targetStart?: number,
+      start?: number,
+      end?: number
+    ): number
     /** Byte-wise equality. */
     function equals(a: Uint8Array, b: Uint8Array): boolean
     /** Fills in place and returns the buffer (as a Buffer view). */
@@ -849,19 +997,45 @@ declare module 'b4a' {
       encoding?: BufferEncoding
     ): Buffer
     /** Whether `value` occurs in `buffer`. */
-    function includes(buffer: Uint8Array, value: string | Uint8Array | number, byteOffset?: number, encoding?: BufferEncoding): boolean
+    function includes(
+      buffer: Uint8Array,
+      value: string | Uint8Array | number,
+      byteOffset?: number,
+      encoding?: BufferEncoding
+    ): boolean
     /** First index of `value` in `buffer`, or -1. */
-    function indexOf(buffer: Uint8Array, value: string | Uint8Array | number, byteOffset?: number, encoding?: BufferEncoding): number
+    function indexOf(
+      buffer: Uint8Array,
+      value: string | Uint8Array | number,
+      byteOffset?: number,
+      encoding?: BufferEncoding
+    ): number
     /** Last index of `value` in `buffer`, or -1. */
-    function lastIndexOf(buffer: Uint8Array, value: string | Uint8Array | number, byteOffset?: number, encoding?: BufferEncoding): number
+    function lastIndexOf(
+      buffer: Uint8Array,
+      value: string | Uint8Array | number,
+      byteOffset?: number,
+      encoding?: BufferEncoding
+    ): number
     /** Returns a Buffer view over the same memory. */
     function toBuffer(buffer: Uint8Array): Buffer
     /** Decodes bytes to a string (default UTF-8). */
-    function toString(buffer: Uint8Array, encoding?: BufferEncoding, start?: number, end?: number): string
+    function toString(
+      buffer: Uint8Array,
+      encoding?: BufferEncoding,
+      start?: number,
+      end?: number
+    ): string
     /** Hex string of `buffer[start, end)`. */
     function toHex(buffer: Uint8Array, start?: number, end?: number): string
     /** Writes a string into `buffer`; returns bytes written. */
-    function write(buffer: Uint8Array, string: string, offset?: number, length?: number, encoding?: BufferEncoding): number
+    function write(
+      buffer: Uint8Array,
+      string: string,
+      offset?: number,
+      length?: number,
+      encoding?: BufferEncoding
+    ): number
     /** Writes a string at the start of `buffer` in `encoding`. */
     function write(buffer: Uint8Array, string: string, encoding: BufferEncoding): number
     /** Swaps byte order of 16-bit words in place. */
@@ -904,12 +1078,50 @@ declare module 'b4a' {
     function writeUInt32LE(buffer: Uint8Array, value: number, offset?: number): number
   }
 
-  export = b4a
+  export default b4a
+  export import isBuffer = b4a.isBuffer
+  export import isEncoding = b4a.isEncoding
+  export import from = b4a.from
+  export import alloc = b4a.alloc
+  export import allocUnsafe = b4a.allocUnsafe
+  export import allocUnsafeSlow = b4a.allocUnsafeSlow
+  export import byteLength = b4a.byteLength
+  export import compare = b4a.compare
+  export import concat = b4a.concat
+  export import copy = b4a.copy
+  export import equals = b4a.equals
+  export import fill = b4a.fill
+  export import includes = b4a.includes
+  export import indexOf = b4a.indexOf
+  export import lastIndexOf = b4a.lastIndexOf
+  export import toBuffer = b4a.toBuffer
+  export import toString = b4a.toString
+  export import toHex = b4a.toHex
+  export import write = b4a.write
+  export import swap16 = b4a.swap16
+  export import swap32 = b4a.swap32
+  export import swap64 = b4a.swap64
+  export import readDoubleBE = b4a.readDoubleBE
+  export import readDoubleLE = b4a.readDoubleLE
+  export import readFloatBE = b4a.readFloatBE
+  export import readFloatLE = b4a.readFloatLE
+  export import readInt32BE = b4a.readInt32BE
+  export import readInt32LE = b4a.readInt32LE
+  export import readUInt32BE = b4a.readUInt32BE
+  export import readUInt32LE = b4a.readUInt32LE
+  export import writeDoubleBE = b4a.writeDoubleBE
+  export import writeDoubleLE = b4a.writeDoubleLE
+  export import writeFloatBE = b4a.writeFloatBE
+  export import writeFloatLE = b4a.writeFloatLE
+  export import writeInt32BE = b4a.writeInt32BE
+  export import writeInt32LE = b4a.writeInt32LE
+  export import writeUInt32BE = b4a.writeUInt32BE
+  export import writeUInt32LE = b4a.writeUInt32LE
 }
 
 declare module 'protomux' {
-  import HyperDHT = require('hyperdht')
-  import c = require('compact-encoding')
+  import HyperDHT from 'hyperdht'
+  import c from 'compact-encoding'
 
   namespace Protomux {
     /** The framed stream protomux runs over (in practice a NoiseSecretStream). */
@@ -996,7 +1208,10 @@ declare module 'protomux' {
     /** Wraps a stream (sets `stream.userData` to the muxer if it was null). Prefer `Protomux.from`. */
     constructor(stream: Protomux.FramedStream, opts?: { alloc?: (size: number) => Buffer })
     /** Returns the stream's existing muxer (stream.userData), the muxer itself, or a new one. */
-    static from(streamOrMux: Protomux.FramedStream | Protomux, opts?: { alloc?: (size: number) => Buffer }): Protomux
+    static from(
+      streamOrMux: Protomux.FramedStream | Protomux,
+      opts?: { alloc?: (size: number) => Buffer }
+    ): Protomux
     /** Duck-type check for a muxer. */
     static isProtomux(value: unknown): value is Protomux
 
@@ -1024,14 +1239,20 @@ declare module 'protomux' {
     [Symbol.iterator](): Iterator<Protomux.Channel>
   }
 
-  export = Protomux
+  export default Protomux
+  export import FramedStream = Protomux.FramedStream
+  export import ChannelKey = Protomux.ChannelKey
+  export import MessageOptions = Protomux.MessageOptions
+  export import Message = Protomux.Message
+  export import ChannelOptions = Protomux.ChannelOptions
+  export import Channel = Protomux.Channel
 }
 
 declare module 'protomux-rpc' {
   import { EventEmitter } from 'events'
-  import HyperDHT = require('hyperdht')
-  import Protomux = require('protomux')
-  import c = require('compact-encoding')
+  import HyperDHT from 'hyperdht'
+  import Protomux from 'protomux'
+  import c from 'compact-encoding'
 
   namespace ProtomuxRPC {
     interface Options {
@@ -1097,11 +1318,14 @@ declare module 'protomux-rpc' {
     fullyOpened(): Promise<void>
     /**
      * Registers a handler; its return value is the response. A throw/rejection is sent to the requester
-     * as REQUEST_ERROR. The thrown value must be an Error whose `code` (if any) and `context` (if any)
-     * are strings: a non-Error or a numeric `code` makes encoding the reply throw inside protomux,
-     * which escapes as an unhandled rejection and kills the responder process.
+     * as REQUEST_ERROR. The thrown value MUST be an Error whose `code` and `context` are strings or
+     * absent: a thrown non-Error, a numeric `code` or an object `context` makes encoding the reply
+     * throw inside protomux, which surfaces as an uncaught exception and kills the responder process.
      */
-    respond<Req = unknown, Res = unknown>(method: string, handler: (request: Req) => Res | Promise<Res>): this
+    respond<Req = unknown, Res = unknown>(
+      method: string,
+      handler: (request: Req) => Res | Promise<Res>
+    ): this
     /** Registers a handler with per-method codecs. */
     respond<Req = unknown, Res = unknown>(
       method: string,
@@ -1111,11 +1335,12 @@ declare module 'protomux-rpc' {
     /** Removes a handler. */
     unrespond(method: string): this
     /**
-     * Sends a request and resolves with the decoded response (rejects CHANNEL_CLOSED if closed). Rejections are RPCError (`import RPCError from 'protomux-rpc/errors'`),
-     * `name` 'RPCError', `message` is `${code}: ${text}`, and there is no `remote` flag:
+     * Sends a request and resolves with the decoded response (rejects CHANNEL_CLOSED if closed).
+     * Rejections are RPCError (`import RPCError from 'protomux-rpc/errors'`): `name` 'RPCError',
+     * `message` is `${code}: ${text}`, own property `code`, and there is no `remote` flag:
      * - responder threw: code 'REQUEST_ERROR', message 'REQUEST_ERROR: Request failed', and `cause` is a
      *   plain Error rebuilt from the remote one: `cause.message`, `cause.code` (if it had a string code),
-     *   `cause.context` (if it had one); no stack;
+     *   `cause.context` (if it had one); its stack is local, the remote stack is not sent;
      * - no handler: code 'UNKNOWN_METHOD', message "UNKNOWN_METHOD: Unknown method 'x'";
      * - codec failures: 'DECODE_ERROR' / 'ENCODE_ERROR' (with `cause`);
      * - local: 'TIMEOUT_EXCEEDED', 'CHANNEL_CLOSED' (channel/stream closed), 'CHANNEL_DESTROYED'
@@ -1127,7 +1352,11 @@ declare module 'protomux-rpc' {
       options?: ProtomuxRPC.RequestOptions<Req, Res>
     ): Promise<Res>
     /** Fire-and-forget request (no response, handler errors are dropped); throws if closed. */
-    event<Req = unknown>(method: string, value: NoInfer<Req>, options?: ProtomuxRPC.EventOptions<Req>): void
+    event<Req = unknown>(
+      method: string,
+      value: NoInfer<Req>,
+      options?: ProtomuxRPC.EventOptions<Req>
+    ): void
     cork(): void
     uncork(): void
     /** Closes the channel once in-flight requests and responses are done. */
@@ -1136,7 +1365,12 @@ declare module 'protomux-rpc' {
     destroy(err?: Error): void
   }
 
-  export = ProtomuxRPC
+  export default ProtomuxRPC
+  export import Options = ProtomuxRPC.Options
+  export import RespondOptions = ProtomuxRPC.RespondOptions
+  export import RequestOptions = ProtomuxRPC.RequestOptions
+  export import EventOptions = ProtomuxRPC.EventOptions
+  export import Events = ProtomuxRPC.Events
 }
 
 declare module 'protomux-rpc/errors' {
@@ -1178,14 +1412,15 @@ declare module 'protomux-rpc/errors' {
     static ENCODE_ERROR(msg: string, cause?: unknown): RPCError
   }
 
-  export = RPCError
+  export default RPCError
+  export import Code = RPCError.Code
 }
 
 declare module 'hypercore' {
   import { EventEmitter } from 'events'
-  import HyperDHT = require('hyperdht')
-  import Protomux = require('protomux')
-  import c = require('compact-encoding')
+  import HyperDHT from 'hyperdht'
+  import Protomux from 'protomux'
+  import c from 'compact-encoding'
 
   namespace Hypercore {
     /** An encoding name, a compact-encoding codec, or a codecs-style `{ encode, decode }` object. */
@@ -1362,7 +1597,10 @@ declare module 'hypercore' {
     /** Discovery key (BLAKE2b keyed hash) for a core key: the topic to announce on. */
     static discoveryKey(key: Buffer): Buffer
     /** Core key for a manifest. */
-    static key(manifest: unknown, opts?: { compat?: boolean; version?: number; namespace?: Buffer }): Buffer
+    static key(
+      manifest: unknown,
+      opts?: { compat?: boolean; version?: number; namespace?: Buffer }
+    ): Buffer
     /** Returns the muxer of a replication stream. */
     static getProtocolMuxer(stream: HyperDHT.NoiseSecretStream): Protomux
     /** Makes a replication-ready stream: wraps `isInitiator` in a new NoiseSecretStream or reuses a given stream. */
@@ -1415,27 +1653,48 @@ declare module 'hypercore' {
     /** Asks peers for a newer length; resolves true if the core was updated. */
     update(opts?: Hypercore.UpdateOptions): Promise<boolean>
     /** Maps a byte offset to [blockIndex, offsetInBlock]. */
-    seek(byteOffset: number, opts?: { wait?: boolean; timeout?: number }): Promise<[number, number] | null>
+    seek(
+      byteOffset: number,
+      opts?: { wait?: boolean; timeout?: number }
+    ): Promise<[number, number] | null>
     /** Truncates to `newLength` (writable cores only). */
-    truncate(newLength?: number, opts?: number | { fork?: number; keyPair?: Hypercore.KeyPair; signature?: Buffer }): Promise<void>
+    truncate(
+      newLength?: number,
+      opts?: number | { fork?: number; keyPair?: Hypercore.KeyPair; signature?: Buffer }
+    ): Promise<void>
     /** Deletes local copies of blocks [start, end). */
-    clear(start: number, end?: number, opts?: { diff?: boolean }): Promise<{ blocks: number } | null>
+    clear(
+      start: number,
+      end?: number,
+      opts?: { diff?: boolean }
+    ): Promise<{ blocks: number } | null>
     /** Size/length info. */
     info(opts?: { storage?: boolean }): Promise<Hypercore.Info>
     /** Merkle tree hash at `length` (default current). */
     treeHash(length?: number): Promise<Buffer>
     /** Downloads a range (`{ start, end }`, end -1 = live) or explicit blocks. */
-    download(range?: { start?: number; end?: number; blocks?: number[]; linear?: boolean }): Hypercore.Download
+    download(range?: {
+      start?: number
+      end?: number
+      blocks?: number[]
+      linear?: boolean
+    }): Hypercore.Download
     /** A new session on the same core (must be closed). */
     session(opts?: Hypercore.SessionOptions): Hypercore<T>
     /** A read-only snapshot session at the current length. */
     snapshot(opts?: Hypercore.SessionOptions): Hypercore<T>
     /** Replicates over an existing stream (returned as is). */
-    replicate<S extends HyperDHT.NoiseSecretStream>(stream: S, opts?: Hypercore.ProtocolStreamOptions): S
+    replicate<S extends HyperDHT.NoiseSecretStream>(
+      stream: S,
+      opts?: Hypercore.ProtocolStreamOptions
+    ): S
     /** Replicates over an existing muxer (returned as is). */
     replicate(mux: Protomux, opts?: Hypercore.ProtocolStreamOptions): Protomux
     /** Creates a new encrypted replication stream to pipe to a transport. */
-    replicate(isInitiator: boolean, opts?: Hypercore.ProtocolStreamOptions): Hypercore.ReplicationStream
+    replicate(
+      isInitiator: boolean,
+      opts?: Hypercore.ProtocolStreamOptions
+    ): Hypercore.ReplicationStream
     /** Tells `update()` to wait for discovery; call the returned function when discovery is done. */
     findingPeers(): () => void
     /** Streams blocks [start, end). */
@@ -1450,13 +1709,29 @@ declare module 'hypercore' {
     setKeyPair(keyPair: Hypercore.KeyPair): void
   }
 
-  export = Hypercore
+  export default Hypercore
+  export import ValueEncoding = Hypercore.ValueEncoding
+  export import KeyPair = Hypercore.KeyPair
+  export import HypercoreOptions = Hypercore.HypercoreOptions
+  export import SessionOptions = Hypercore.SessionOptions
+  export import GetOptions = Hypercore.GetOptions
+  export import UpdateOptions = Hypercore.UpdateOptions
+  export import AppendOptions = Hypercore.AppendOptions
+  export import ReadStreamOptions = Hypercore.ReadStreamOptions
+  export import Info = Hypercore.Info
+  export import Peer = Hypercore.Peer
+  export import Download = Hypercore.Download
+  export import StreamEvents = Hypercore.StreamEvents
+  export import ReadStream = Hypercore.ReadStream
+  export import ReplicationStream = Hypercore.ReplicationStream
+  export import ProtocolStreamOptions = Hypercore.ProtocolStreamOptions
+  export import Events = Hypercore.Events
 }
 
 declare module 'corestore' {
   import { EventEmitter } from 'events'
-  import HyperDHT = require('hyperdht')
-  import Hypercore = require('hypercore')
+  import HyperDHT from 'hyperdht'
+  import Hypercore from 'hypercore'
 
   namespace Corestore {
     interface CorestoreOptions {
@@ -1486,7 +1761,11 @@ declare module 'corestore' {
   }
 
   /** A Hypercore factory: named writable cores derived from one primary key, shared storage and replication. */
-  class Corestore extends EventEmitter<{ ready: []; close: []; 'group-active': [topic: Buffer, update: unknown] }> {
+  class Corestore extends EventEmitter<{
+    ready: []
+    close: []
+    'group-active': [topic: Buffer, update: unknown]
+  }> {
     /** Opens (creating if needed) a RocksDB-backed store in `storage` (a directory path). */
     constructor(storage: string, opts?: Corestore.CorestoreOptions)
 
@@ -1516,9 +1795,15 @@ declare module 'corestore' {
     /** A session sharing storage; closing it closes the cores it opened. */
     session(opts?: Corestore.CorestoreOptions): Corestore
     /** Replicates all loaded (and later loaded) cores over an existing connection; returns it. */
-    replicate<S extends HyperDHT.NoiseSecretStream>(stream: S, opts?: Hypercore.ProtocolStreamOptions): S
+    replicate<S extends HyperDHT.NoiseSecretStream>(
+      stream: S,
+      opts?: Hypercore.ProtocolStreamOptions
+    ): S
     /** Creates a new encrypted replication stream to pipe to a transport. */
-    replicate(isInitiator: boolean, opts?: Hypercore.ProtocolStreamOptions): Hypercore.ReplicationStream
+    replicate(
+      isInitiator: boolean,
+      opts?: Hypercore.ProtocolStreamOptions
+    ): Hypercore.ReplicationStream
     /** Deterministic key pair from the primary key, name and namespace. */
     createKeyPair(name: string, ns?: Buffer): Promise<HyperDHT.KeyPair>
     /** Calls `fn(core)` (internal core, not a session) whenever a core is opened. */
@@ -1533,14 +1818,16 @@ declare module 'corestore' {
     resume(): Promise<void>
   }
 
-  export = Corestore
+  export default Corestore
+  export import CorestoreOptions = Corestore.CorestoreOptions
+  export import GetOptions = Corestore.GetOptions
 }
 
 declare module 'hyperbee' {
   import { EventEmitter } from 'events'
-  import HyperDHT = require('hyperdht')
-  import Hypercore = require('hypercore')
-  import c = require('compact-encoding')
+  import HyperDHT from 'hyperdht'
+  import Hypercore from 'hypercore'
+  import c from 'compact-encoding'
 
   namespace Hyperbee {
     /** 'binary' (default), 'utf-8', 'json', ... or a compact-encoding / codecs-style codec. */
@@ -1663,8 +1950,7 @@ declare module 'hyperbee' {
 
     /** Async iterator of [current, previous] snapshots after each change in the range. */
     interface Watcher<K, V>
-      extends EventEmitter<WatcherEvents>,
-        AsyncIterableIterator<[Hyperbee<K, V>, Hyperbee<K, V>]> {
+      extends EventEmitter<WatcherEvents>, AsyncIterableIterator<[Hyperbee<K, V>, Hyperbee<K, V>]> {
       readonly bee: Hyperbee<K, V>
       /** Current snapshot (auto-closed; do not close it yourself). */
       current: Hyperbee<K, V> | null
@@ -1724,11 +2010,19 @@ declare module 'hyperbee' {
     /** The entry written at block `seq`. */
     getBySeq(seq: number, opts?: Hyperbee.GetOptions): Promise<{ key: K; value: V } | null>
     /** First entry in a range (like a read stream with limit 1). */
-    peek(range?: Hyperbee.Range<K>, opts?: Hyperbee.ReadOptions): Promise<Hyperbee.Entry<K, V> | null>
+    peek(
+      range?: Hyperbee.Range<K>,
+      opts?: Hyperbee.ReadOptions
+    ): Promise<Hyperbee.Entry<K, V> | null>
     /** Sorted entries in a range. */
-    createReadStream(range?: Hyperbee.Range<K>, opts?: Hyperbee.ReadOptions): Hyperbee.ReadStream<Hyperbee.Entry<K, V>>
+    createReadStream(
+      range?: Hyperbee.Range<K>,
+      opts?: Hyperbee.ReadOptions
+    ): Hyperbee.ReadStream<Hyperbee.Entry<K, V>>
     /** Every put/del in block order. */
-    createHistoryStream(opts?: Hyperbee.HistoryOptions): Hyperbee.ReadStream<Hyperbee.HistoryEntry<K, V>>
+    createHistoryStream(
+      opts?: Hyperbee.HistoryOptions
+    ): Hyperbee.ReadStream<Hyperbee.HistoryEntry<K, V>>
     /** Changed entries between this bee and another version/bee. */
     createDiffStream(
       other: number | Hyperbee<K, V>,
@@ -1742,13 +2036,23 @@ declare module 'hyperbee' {
     /** Watches one key (main bee only). */
     getAndWatch(key: K, opts?: Hyperbee.GetOptions): Promise<Hyperbee.EntryWatcher<K, V>>
     /** Read-only view at `version` (close it when done). */
-    checkout(version: number, opts?: { keyEncoding?: Hyperbee.Encoding; valueEncoding?: Hyperbee.Encoding }): Hyperbee<K, V>
+    checkout(
+      version: number,
+      opts?: { keyEncoding?: Hyperbee.Encoding; valueEncoding?: Hyperbee.Encoding }
+    ): Hyperbee<K, V>
     /** Read-only view at the current version; read `version` after `ready()` (close it when done). */
-    snapshot(opts?: { keyEncoding?: Hyperbee.Encoding; valueEncoding?: Hyperbee.Encoding }): Hyperbee<K, V>
+    snapshot(opts?: {
+      keyEncoding?: Hyperbee.Encoding
+      valueEncoding?: Hyperbee.Encoding
+    }): Hyperbee<K, V>
     /** A prefixed sub-database sharing the core. */
     sub<SK = K, SV = V>(
       prefix: string | Buffer,
-      opts?: { sep?: Buffer | string; keyEncoding?: Hyperbee.Encoding; valueEncoding?: Hyperbee.Encoding }
+      opts?: {
+        sep?: Buffer | string
+        keyEncoding?: Hyperbee.Encoding
+        valueEncoding?: Hyperbee.Encoding
+      }
     ): Hyperbee<SK, SV>
     /** Replicates the core (see Hypercore.replicate). */
     replicate<S extends HyperDHT.NoiseSecretStream>(stream: S): S
@@ -1758,5 +2062,22 @@ declare module 'hyperbee' {
     getHeader(opts?: Hypercore.GetOptions): Promise<{ protocol: string; metadata: unknown } | null>
   }
 
-  export = Hyperbee
+  export default Hyperbee
+  export import Encoding = Hyperbee.Encoding
+  export import Options = Hyperbee.Options
+  export import Entry = Hyperbee.Entry
+  export import HistoryEntry = Hyperbee.HistoryEntry
+  export import DiffEntry = Hyperbee.DiffEntry
+  export import Range = Hyperbee.Range
+  export import ReadOptions = Hyperbee.ReadOptions
+  export import GetOptions = Hyperbee.GetOptions
+  export import HistoryOptions = Hyperbee.HistoryOptions
+  export import PutOptions = Hyperbee.PutOptions
+  export import DelOptions = Hyperbee.DelOptions
+  export import WatchOptions = Hyperbee.WatchOptions
+  export import ReadStream = Hyperbee.ReadStream
+  export import Batch = Hyperbee.Batch
+  export import WatcherEvents = Hyperbee.WatcherEvents
+  export import Watcher = Hyperbee.Watcher
+  export import EntryWatcher = Hyperbee.EntryWatcher
 }

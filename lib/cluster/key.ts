@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** The file, under an edge's state dir, that holds its cluster key as hex. */
+export const CLUSTER_KEY_FILE = 'cluster.key'
+
+/** A fresh 32-byte cluster key. */
+export function generateClusterKey(): Buffer {
+  return randomBytes(32)
+}
+
+/**
+ * The cluster key of an edge: the configured one if given (saved when the state dir has none),
+ * else the one saved in the state dir, else a new one, saved (mode 0600) for the next start.
+ */
+export async function loadClusterKey(stateDir: string, configured: string | null): Promise<Buffer> {
+  const file = join(stateDir, CLUSTER_KEY_FILE)
+  const saved = await readFile(file, 'utf8').then(
+    (text) => text.trim(),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null
+      throw err
+    }
+  )
+  if (saved !== null && !/^[0-9a-f]{64}$/.test(saved)) {
+    throw new Error(`${file} does not hold a 64-hex-character cluster key`)
+  }
+  const key = configured ?? saved ?? generateClusterKey().toString('hex')
+  if (saved === null) {
+    await mkdir(stateDir, { recursive: true })
+    await writeFile(file, key + '\n', { mode: 0o600 })
+  }
+  return Buffer.from(key, 'hex')
+}

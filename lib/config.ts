@@ -1,0 +1,176 @@
+import { join } from 'node:path'
+
+/** Where the environment and the flags meet: one validated, frozen configuration of an edge. */
+
+export const DEFAULT_HTTP_HOST = '127.0.0.1'
+export const DEFAULT_HTTP_PORT = 8787
+export const DEFAULT_CLUSTER_ID = 'local'
+export const DEFAULT_REGION = 'us-west-sfo'
+export const DEFAULT_NODE_NAME = 'edge-a'
+/** Finished async jobs are kept this long for polling, then forgotten. */
+export const DEFAULT_JOB_TTL_MS = 10 * 60_000
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** A validated edge configuration. */
+export interface Config {
+  nodeName: string
+  region: string
+  httpHost: string
+  httpPort: number
+  stateDir: string
+  clusterId: string
+  /** 32 bytes as 64 hex characters; when absent the edge loads or creates one in its state dir. */
+  clusterKey: string | null
+  bootstrap: { host: string; port: number }[]
+  logLevel: (typeof LOG_LEVELS)[number]
+  jobTtlMs: number
+}
+
+/** Each setting: its flag, its environment variable, and its help line. */
+export const SETTINGS = {
+  nodeName: {
+    flag: 'name',
+    env: 'SWARMLAMBDA_NODE_NAME',
+    help: `node name (default ${DEFAULT_NODE_NAME})`
+  },
+  region: {
+    flag: 'region',
+    env: 'SWARMLAMBDA_REGION',
+    help: `region id (default ${DEFAULT_REGION})`
+  },
+  httpHost: {
+    flag: 'host',
+    env: 'SWARMLAMBDA_HTTP_HOST',
+    help: `HTTP address (default ${DEFAULT_HTTP_HOST})`
+  },
+  httpPort: {
+    flag: 'port',
+    env: 'SWARMLAMBDA_HTTP_PORT',
+    help: `HTTP port (default ${DEFAULT_HTTP_PORT}; 0 picks one)`
+  },
+  stateDir: {
+    flag: 'state-dir',
+    env: 'SWARMLAMBDA_STATE_DIR',
+    help: 'state directory (default state/<cluster>/<name>)'
+  },
+  clusterId: {
+    flag: 'cluster-id',
+    env: 'SWARMLAMBDA_CLUSTER_ID',
+    help: `cluster id (default ${DEFAULT_CLUSTER_ID})`
+  },
+  clusterKey: {
+    flag: 'cluster-key',
+    env: 'SWARMLAMBDA_CLUSTER_KEY',
+    help: 'cluster key, 64 hex chars (default: saved in the state dir)'
+  },
+  bootstrap: {
+    flag: 'bootstrap',
+    env: 'SWARMLAMBDA_BOOTSTRAP',
+    help: 'DHT bootstrap nodes, host:port[,host:port]'
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'SWARMLAMBDA_LOG_LEVEL',
+    help: `log level: ${LOG_LEVELS.join(', ')} (default info)`
+  },
+  jobTtlMs: {
+    flag: 'job-ttl-ms',
+    env: 'SWARMLAMBDA_JOB_TTL_MS',
+    help: `how long finished jobs are kept (default ${DEFAULT_JOB_TTL_MS})`
+  }
+} as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
+
+/** Every problem found in a configuration, reported together. */
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Source = Readonly<Record<string, string | undefined>>
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+const HOSTNAME = /^[a-zA-Z0-9.:[\]-]+$/
+
+/**
+ * Builds the configuration from parsed flags (by flag name) over environment variables. Every
+ * invalid value is collected, then thrown as one ConfigError; the result is frozen.
+ */
+export function loadConfig(flags: Source, env: Source): Config {
+  const problems: string[] = []
+  const raw = (key: keyof Config): string | undefined => {
+    const { flag, env: variable } = SETTINGS[key]
+    const value = flags[flag] ?? env[variable]
+    return value === undefined || value === '' ? undefined : value
+  }
+  const describe = (key: keyof Config) => `--${SETTINGS[key].flag} / ${SETTINGS[key].env}`
+
+  const name = (key: 'nodeName' | 'region' | 'clusterId', fallback: string): string => {
+    const value = raw(key) ?? fallback
+    if (!NAME.test(value)) {
+      problems.push(
+        `${describe(key)}: "${value}" must be lowercase letters, digits and dashes (1-63)`
+      )
+    }
+    return value
+  }
+  const integer = (key: 'httpPort' | 'jobTtlMs', fallback: number, min: number, max: number) => {
+    const text = raw(key)
+    if (text === undefined) return fallback
+    const value = Number(text)
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      problems.push(`${describe(key)}: "${text}" must be an integer from ${min} to ${max}`)
+    }
+    return value
+  }
+
+  const nodeName = name('nodeName', DEFAULT_NODE_NAME)
+  const region = name('region', DEFAULT_REGION)
+  const clusterId = name('clusterId', DEFAULT_CLUSTER_ID)
+  const httpPort = integer('httpPort', DEFAULT_HTTP_PORT, 0, 65_535)
+  const jobTtlMs = integer('jobTtlMs', DEFAULT_JOB_TTL_MS, 1_000, 7 * 24 * 3_600_000)
+
+  const httpHost = raw('httpHost') ?? DEFAULT_HTTP_HOST
+  if (!HOSTNAME.test(httpHost))
+    problems.push(`${describe('httpHost')}: "${httpHost}" is not a host`)
+
+  const clusterKey = raw('clusterKey')?.toLowerCase() ?? null
+  if (clusterKey !== null && !/^[0-9a-f]{64}$/.test(clusterKey)) {
+    problems.push(`${describe('clusterKey')}: must be 64 hex characters (32 bytes)`)
+  }
+
+  const bootstrap: Config['bootstrap'] = []
+  for (const entry of (raw('bootstrap') ?? '').split(',').filter((e) => e.trim() !== '')) {
+    const match = /^(.+):(\d{1,5})$/.exec(entry.trim())
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65_535) {
+      problems.push(`${describe('bootstrap')}: "${entry}" is not host:port`)
+    } else {
+      bootstrap.push({ host: match[1] as string, port })
+    }
+  }
+
+  const logLevel = (raw('logLevel') ?? 'info') as Config['logLevel']
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`${describe('logLevel')}: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
+  }
+
+  const stateDir = raw('stateDir') ?? join('state', clusterId, nodeName)
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze({
+    nodeName,
+    region,
+    httpHost,
+    httpPort,
+    stateDir,
+    clusterId,
+    clusterKey,
+    bootstrap: Object.freeze(bootstrap) as Config['bootstrap'],
+    logLevel,
+    jobTtlMs
+  })
+}

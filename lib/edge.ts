@@ -1,0 +1,129 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import Corestore from 'corestore'
+import type { Logger } from 'pino'
+import { loadClusterKey } from './cluster/key.js'
+import type { Config } from './config.js'
+import type { RouteContext } from './gateway/context.js'
+import { functionRoutes } from './gateway/routes/functions.js'
+import { healthRoutes } from './gateway/routes/health.js'
+import { invokeRoutes } from './gateway/routes/invoke.js'
+import { jobRoutes } from './gateway/routes/jobs.js'
+import { Gateway } from './gateway/server.js'
+import { Jobs } from './jobs.js'
+import { createLogger } from './log.js'
+import { FunctionService } from './registry/functions.js'
+import { Registry } from './registry/registry.js'
+import { Scheduler } from './scheduler/run.js'
+import { WasmPool } from './wasm/pool.js'
+import { ModuleValidator } from './wasm/validator.js'
+
+/** Collaborators an embedder or a test may substitute. */
+export interface EdgeOptions {
+  log?: Logger
+  /** Executor workers (default: one per core). */
+  poolSize?: number
+}
+
+/**
+ * One edge: the composition root. ready() opens the parts in dependency order (state dir,
+ * cluster key, Corestore, registry, executor, gateway); close() stops accepting requests, lets
+ * in-flight ones finish, then closes the parts in reverse. Both are idempotent.
+ */
+export class Edge {
+  readonly config: Config
+  readonly log: Logger
+  private readonly options: EdgeOptions
+  private gateway: Gateway | null = null
+  private closers: (() => Promise<void> | void)[] = []
+  private opened: Promise<void> | null = null
+  private closed: Promise<void> | null = null
+  private key: Buffer | null = null
+
+  constructor(config: Config, options: EdgeOptions = {}) {
+    this.config = config
+    this.options = options
+    this.log = options.log ?? createLogger(config)
+  }
+
+  /** Starts everything; on failure, closes what was opened and rethrows. */
+  ready(): Promise<void> {
+    this.opened ??= this.open().catch(async (err: unknown) => {
+      await this.close()
+      throw err
+    })
+    return this.opened
+  }
+
+  /** The gateway's base URL. */
+  get url(): string {
+    if (this.gateway === null) throw new Error('the edge is not ready')
+    const { host, port } = this.gateway.address
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+
+  /** The cluster key (loaded or created at ready()). */
+  get clusterKey(): Buffer {
+    if (this.key === null) throw new Error('the edge is not ready')
+    return this.key
+  }
+
+  /** Stops accepting, finishes or fails in-flight work, closes stores cleanly. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const close of this.closers.reverse()) await close()
+      this.closers = []
+      this.log.info('edge closed')
+    })()
+    return this.closed
+  }
+
+  private async open(): Promise<void> {
+    const { config } = this
+    await mkdir(config.stateDir, { recursive: true })
+    this.key = await loadClusterKey(config.stateDir, config.clusterKey)
+
+    const store = new Corestore(join(config.stateDir, 'corestore'))
+    this.closers.push(() => store.close())
+    await store.ready()
+
+    const registry = new Registry(store)
+    this.closers.push(() => registry.close())
+    await registry.ready()
+
+    const validator = new ModuleValidator()
+    this.closers.push(() => validator.close())
+
+    const pool = new WasmPool(
+      this.options.poolSize === undefined ? {} : { size: this.options.poolSize }
+    )
+    this.closers.push(() => pool.close())
+    await pool.ready()
+
+    const jobs = new Jobs({ ttlMs: config.jobTtlMs })
+    this.closers.push(() => jobs.close())
+
+    const ctx: RouteContext = {
+      config,
+      functions: new FunctionService(registry, validator),
+      scheduler: new Scheduler({ pool, nodeName: config.nodeName }),
+      jobs,
+      startedAt: Date.now()
+    }
+    const gateway = new Gateway({
+      host: config.httpHost,
+      port: config.httpPort,
+      routes: [
+        ...healthRoutes(ctx),
+        ...functionRoutes(ctx),
+        ...invokeRoutes(ctx),
+        ...jobRoutes(ctx)
+      ],
+      log: this.log.child({ component: 'gateway' })
+    })
+    this.closers.push(() => gateway.close())
+    await gateway.listen()
+    this.gateway = gateway
+    this.log.info({ url: this.url, region: config.region, stateDir: config.stateDir }, 'edge ready')
+  }
+}

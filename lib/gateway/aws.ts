@@ -1,0 +1,78 @@
+import { FUNCTION_NOT_FOUND, INVALID_REQUEST } from '../errors.js'
+import type { FunctionRecord } from '../wire/messages.js'
+
+/** The account id in ARNs: there are no AWS accounts here, and AWS clients only need the shape. */
+export const ACCOUNT_ID = '000000000000'
+/** The only version there is: functions are not published into numbered versions. */
+export const LATEST = '$LATEST'
+
+/** An AWS-style ARN for a function. */
+export function functionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`
+}
+
+/** A FunctionConfiguration as AWS Lambda returns it, with the fields AWS clients read. */
+export function configuration(record: FunctionRecord, region: string) {
+  return {
+    FunctionName: record.name,
+    FunctionArn: functionArn(region, record.name),
+    Runtime: record.runtime,
+    Role: record.role,
+    Handler: record.handler,
+    CodeSize: record.size,
+    Description: record.description,
+    Timeout: Math.ceil(record.timeoutMs / 1000),
+    MemorySize: record.memoryMb,
+    LastModified: new Date(record.modified).toISOString().replace('Z', '+0000'),
+    CodeSha256: Buffer.from(record.sha256, 'hex').toString('base64'),
+    Version: LATEST,
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    PackageType: 'Zip',
+    Architectures: ['wasm32'],
+    RevisionId: `${record.sha256.slice(0, 8)}-${record.version}`,
+    Environment: { Variables: { SWARMLAMBDA_REDUCE: record.reduce } },
+    // Ours, beyond AWS's shape: what the platform needs to know about the module.
+    SwarmLambda: {
+      abi: record.abi,
+      reduce: record.reduce,
+      timeoutMs: record.timeoutMs,
+      version: record.version,
+      sha256: record.sha256
+    }
+  }
+}
+
+/**
+ * The function name in a path: a plain name, `name:qualifier`, or a full or partial ARN
+ * (`arn:aws:lambda:region:account:function:name[:qualifier]`, `account:function:name`).
+ * Only `$LATEST` exists as a qualifier; any other names a function that is not there.
+ */
+export function functionName(reference: string): string {
+  const parts = reference.split(':')
+  const at = parts.lastIndexOf('function')
+  const [name, qualifier] = at >= 0 ? parts.slice(at + 1) : parts
+  if (name === undefined || name === '' || parts.length - Math.max(at + 1, 0) > 2) {
+    throw FUNCTION_NOT_FOUND(reference)
+  }
+  if (qualifier !== undefined && qualifier !== LATEST) throw FUNCTION_NOT_FOUND(reference)
+  return name
+}
+
+/** Parses a JSON request body; malformed JSON is an INVALID_REQUEST error. */
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw INVALID_REQUEST('the body is empty; JSON was expected')
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch (err) {
+    throw INVALID_REQUEST(`the body is not valid JSON (${(err as Error).message})`, err)
+  }
+}
+
+/** Narrows a parsed JSON value to an object. */
+export function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw INVALID_REQUEST(`${what} must be a JSON object`)
+  }
+  return value as Record<string, unknown>
+}

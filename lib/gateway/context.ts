@@ -1,0 +1,14 @@
+import type { Config } from '../config.js'
+import type { Jobs } from '../jobs.js'
+import type { FunctionService } from '../registry/functions.js'
+import type { Scheduler } from '../scheduler/run.js'
+
+/** What route handlers work with: the edge's parts, passed in (no globals). */
+export interface RouteContext {
+  config: Config
+  functions: FunctionService
+  scheduler: Scheduler
+  jobs: Jobs
+  /** ms since the epoch when the edge started. */
+  startedAt: number
+}

@@ -1,0 +1,41 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { parseDataset } from '../dataset.js'
+import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
+import type { Abi } from '../wasm/policy.js'
+import { parseJson } from './aws.js'
+
+/** Header that marks a binary dataset: raw little-endian i32, no JSON to parse. */
+export const DATASET_ENCODING_HEADER = 'x-swarm-dataset-encoding'
+
+/**
+ * An invocation payload, parsed once into the function's input. ABI v1: `{"dataset": [ints]}`,
+ * a bare JSON array, or raw little-endian i32 with `X-Swarm-Dataset-Encoding: i32le`; an empty
+ * dataset is refused. ABI v2: the bytes as sent.
+ */
+export function parsePayload(
+  abi: Abi,
+  body: Buffer,
+  headers: IncomingHttpHeaders
+): Int32Array | Uint8Array {
+  if (abi === 'v2') return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  const encoding = headers[DATASET_ENCODING_HEADER]
+  let dataset: Int32Array
+  if (encoding !== undefined) {
+    if (encoding !== 'i32le')
+      throw INVALID_REQUEST(`unknown dataset encoding "${encoding}" (use i32le)`)
+    if (body.length % 4 !== 0)
+      throw INVALID_DATASET(`an i32le body must be a multiple of 4 bytes, not ${body.length}`)
+    // Copied: the body's buffer may be unaligned or pooled. Node runs on little-endian hosts only.
+    dataset = new Int32Array(body.length / 4)
+    Buffer.from(dataset.buffer).set(body)
+  } else {
+    const value = parseJson(body)
+    const items =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && 'dataset' in value
+        ? (value as { dataset: unknown }).dataset
+        : value
+    dataset = parseDataset(items)
+  }
+  if (dataset.length === 0) throw INVALID_DATASET('the dataset is empty')
+  return dataset
+}

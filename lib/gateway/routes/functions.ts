@@ -1,0 +1,161 @@
+import { REDUCERS, type Reduce } from '../../wire/messages.js'
+import { INVALID_PARAMETER } from '../../errors.js'
+import { asObject, configuration, functionName, parseJson } from '../aws.js'
+import type { RouteContext } from '../context.js'
+import { Fields } from '../fields.js'
+import type { Route } from '../server.js'
+import { wasmFromCode } from '../zip.js'
+
+const NAME = '([^/]+)'
+
+function reduceOf(value: string | undefined): Reduce | undefined {
+  if (value === undefined) return undefined
+  if (!(REDUCERS as readonly string[]).includes(value)) {
+    throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
+  }
+  return value as Reduce
+}
+
+/**
+ * The control plane, twice: the seed's `/functions` API and AWS Lambda's
+ * `/2015-03-31/functions` (CreateFunction, GetFunction, GetFunctionConfiguration,
+ * ListFunctions, DeleteFunction). Both return AWS FunctionConfiguration objects.
+ */
+export function functionRoutes(ctx: RouteContext): Route[] {
+  const region = ctx.config.region
+  const config = (record: Parameters<typeof configuration>[0]) => configuration(record, region)
+
+  return [
+    // --- the seed's API ---
+    {
+      method: 'POST',
+      path: /^\/functions\/?$/,
+      async handle({ body }) {
+        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const record = await ctx.functions.deploy({
+          name: fields.string('name'),
+          wasm: fields.base64('wasm_base64'),
+          reduce: reduceOf(fields.optionalString('reduce')),
+          timeoutMs: fields.optionalInteger('timeoutMs'),
+          memoryMb: fields.optionalInteger('memoryMb'),
+          replace: true
+        })
+        return { status: 201, body: config(record) }
+      }
+    },
+    {
+      method: 'GET',
+      path: /^\/functions\/?$/,
+      async handle() {
+        return { status: 200, body: { functions: (await ctx.functions.list()).map(config) } }
+      }
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/functions/${NAME}$`),
+      async handle({ params }) {
+        return { status: 200, body: config(await ctx.functions.get(params[0] as string)) }
+      }
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/functions/${NAME}/wasm$`),
+      async handle({ params }) {
+        const record = await ctx.functions.get(params[0] as string)
+        return { status: 200, body: await ctx.functions.wasm(record) }
+      }
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/functions/${NAME}$`),
+      async handle({ params }) {
+        await ctx.functions.delete(params[0] as string)
+        return { status: 204 }
+      }
+    },
+
+    // --- AWS Lambda's API ---
+    {
+      method: 'POST',
+      path: /^\/2015-03-31\/functions\/?$/,
+      async handle({ body }) {
+        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const code = fields.optionalObject('Code')
+        if (code === undefined) throw INVALID_PARAMETER('Code', 'is required (Code.ZipFile)')
+        const variables = fields.optionalObject('Environment')?.optionalObject('Variables')
+        const timeout = fields.optionalInteger('Timeout')
+        const record = await ctx.functions.deploy({
+          name: fields.string('FunctionName'),
+          wasm: wasmFromCode(code.base64('ZipFile')),
+          reduce: reduceOf(variables?.optionalString('SWARMLAMBDA_REDUCE')),
+          timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+          memoryMb: fields.optionalInteger('MemorySize'),
+          runtime: fields.optionalString('Runtime'),
+          role: fields.optionalString('Role'),
+          handler: fields.optionalString('Handler'),
+          description: fields.optionalString('Description'),
+          replace: false
+        })
+        return { status: 201, body: config(record) }
+      }
+    },
+    {
+      method: 'GET',
+      path: /^\/2015-03-31\/functions\/?$/,
+      async handle({ url }) {
+        const all = (await ctx.functions.list()).sort((a, b) => (a.name < b.name ? -1 : 1))
+        const marker = url.searchParams.get('Marker')
+        const maxItems = Math.min(
+          Math.max(Number(url.searchParams.get('MaxItems') ?? 50) || 50, 1),
+          10_000
+        )
+        const from = marker === null ? 0 : all.findIndex((r) => r.name > marker)
+        const page = from === -1 ? [] : all.slice(from, from + maxItems)
+        const more = from !== -1 && from + maxItems < all.length
+        return {
+          status: 200,
+          body: {
+            Functions: page.map(config),
+            NextMarker: more ? page[page.length - 1]?.name : null
+          }
+        }
+      }
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
+      async handle({ params, headers }) {
+        const record = await ctx.functions.get(functionName(params[0] as string))
+        return {
+          status: 200,
+          body: {
+            Configuration: config(record),
+            Code: {
+              RepositoryType: 'SwarmLambda',
+              Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/wasm`
+            },
+            Tags: {}
+          }
+        }
+      }
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/2015-03-31/functions/${NAME}/configuration/?$`),
+      async handle({ params }) {
+        return {
+          status: 200,
+          body: config(await ctx.functions.get(functionName(params[0] as string)))
+        }
+      }
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
+      async handle({ params }) {
+        await ctx.functions.delete(functionName(params[0] as string))
+        return { status: 204 }
+      }
+    }
+  ]
+}

@@ -1,0 +1,24 @@
+import type { RouteContext } from '../context.js'
+import type { Route } from '../server.js'
+
+/** GET /healthz: this node's name, region and uptime; answers while the node is up. */
+export function healthRoutes(ctx: RouteContext): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: /^\/healthz$/,
+      async handle() {
+        return {
+          status: 200,
+          body: {
+            status: 'ok',
+            node: ctx.config.nodeName,
+            region: ctx.config.region,
+            uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+            pendingJobs: ctx.jobs.pending()
+          }
+        }
+      }
+    }
+  ]
+}

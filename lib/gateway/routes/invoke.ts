@@ -1,0 +1,119 @@
+import { performance } from 'node:perf_hooks'
+import { INVALID_PARAMETER, SwarmError } from '../../errors.js'
+import type { Invocation, InvocationResult } from '../../scheduler/run.js'
+import { functionName, LATEST } from '../aws.js'
+import type { RouteContext } from '../context.js'
+import { parsePayload } from '../payload.js'
+import { errorReply, type Reply, type Request, type Route } from '../server.js'
+
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const
+const LOG_TYPES = ['None', 'Tail'] as const
+/** AWS returns at most the last 4 KB of the log with `X-Amz-Log-Type: Tail`. */
+const TAIL_BYTES = 4096
+/** Header naming the job an `Event` invocation became (poll it at /api/v1/jobs/:id). */
+export const JOB_ID_HEADER = 'x-swarmlambda-job-id'
+
+function oneOf<T extends string>(
+  request: Request,
+  header: string,
+  values: readonly T[],
+  fallback: T
+): T {
+  const value = request.headers[header]
+  if (value === undefined) return fallback
+  if (!(values as readonly unknown[]).includes(value)) {
+    throw INVALID_PARAMETER(header, `must be one of ${values.join(', ')}`)
+  }
+  return value as T
+}
+
+/** A Lambda-style log, as `X-Amz-Log-Result` carries it: base64 of at most its last 4 KB. */
+function tailLog(
+  request: Request,
+  memoryMb: number,
+  ms: number,
+  outcome: InvocationResult | SwarmError
+): string {
+  const lines = [`START RequestId: ${request.requestId} Version: ${LATEST}`]
+  if (outcome instanceof SwarmError) {
+    lines.push(`ERROR ${outcome.awsType} (${outcome.code}): ${outcome.message}`)
+  } else {
+    for (const s of outcome.shards) {
+      lines.push(
+        `shard ${s.index}: ${s.edge}, ${s.attempts} attempt(s), ${s.ms} ms, ${s.items} items`
+      )
+    }
+  }
+  lines.push(`END RequestId: ${request.requestId}`)
+  lines.push(
+    `REPORT RequestId: ${request.requestId}\tDuration: ${ms.toFixed(2)} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: ${memoryMb} MB`
+  )
+  const log = Buffer.from(lines.join('\n') + '\n')
+  return log.subarray(Math.max(0, log.length - TAIL_BYTES)).toString('base64')
+}
+
+/**
+ * AWS Invoke: `POST /2015-03-31/functions/:name/invocations` with a plain name, `name:$LATEST` or
+ * an ARN. RequestResponse answers with the result; Event answers 202 and runs it as a job;
+ * DryRun checks the function and the payload, then answers 204. A function error is a 200 with
+ * `X-Amz-Function-Error: Unhandled`.
+ */
+export function invokeRoutes(ctx: RouteContext): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
+      async handle(request): Promise<Reply> {
+        const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
+        const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')
+        const { record, fn } = await ctx.functions.resolve(
+          functionName(request.params[0] as string)
+        )
+        const invocation: Invocation = {
+          functionName: record.name,
+          reduce: record.reduce,
+          timeoutMs: record.timeoutMs,
+          fn,
+          input: parsePayload(fn.abi, request.body, request.headers)
+        }
+        const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
+        if (type === 'DryRun') return { status: 204, headers }
+        if (type === 'Event') {
+          const job = ctx.jobs.start(
+            record.name,
+            ctx.scheduler.shardCount(invocation),
+            ctx.scheduler.run(invocation)
+          )
+          return { status: 202, headers: { ...headers, [JOB_ID_HEADER]: job.id } }
+        }
+
+        const started = performance.now()
+        let outcome: InvocationResult | SwarmError
+        try {
+          outcome = await ctx.scheduler.run(invocation)
+        } catch (err) {
+          if (!(err instanceof SwarmError && err.kind === 'function')) throw err
+          outcome = err
+        }
+        if (logType === 'Tail') {
+          headers['x-amz-log-result'] = tailLog(
+            request,
+            record.memoryMb,
+            performance.now() - started,
+            outcome
+          )
+        }
+        if (outcome instanceof SwarmError) {
+          const reply = errorReply(outcome)
+          return { ...reply, headers: { ...reply.headers, ...headers } }
+        }
+        if (outcome.payload !== null) return { status: 200, headers, body: outcome.payload }
+        return {
+          status: 200,
+          headers,
+          body: { result: outcome.result, partial: outcome.partial, shards: outcome.shards }
+        }
+      }
+    }
+  ]
+}

@@ -1,0 +1,107 @@
+import { parseDataset } from '../../dataset.js'
+import { INVALID_DATASET, INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
+import type { Job } from '../../jobs.js'
+import type { Invocation } from '../../scheduler/run.js'
+import { asObject, parseJson } from '../aws.js'
+import type { RouteContext } from '../context.js'
+import { Fields } from '../fields.js'
+import type { Reply, Route } from '../server.js'
+
+/** The seed's jobs ran with a 5-second bound; so do inline jobs here. */
+const INLINE_JOB_TIMEOUT_MS = 5_000
+
+function status(job: Job): Reply {
+  const head = { job_id: job.id, function: job.functionName, status: job.status }
+  switch (job.status) {
+    case 'pending':
+      return {
+        status: 202,
+        body: { ...head, progress: { done: job.shardsDone, total: job.shardsTotal } }
+      }
+    case 'failed':
+      return {
+        status: 200,
+        body: {
+          ...head,
+          error: {
+            errorType: job.error?.awsType,
+            errorMessage: job.error?.message,
+            errorCode: job.error?.code
+          }
+        }
+      }
+    case 'completed':
+    case 'partial': {
+      const result = job.result
+      return {
+        status: job.status === 'partial' ? 206 : 200,
+        body: {
+          ...head,
+          result: result?.result ?? null,
+          partial: result?.partial ?? false,
+          missing: result?.missing ?? [],
+          shards: result?.shards ?? []
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The seed's async jobs: `POST /api/v1/jobs` with `{ wasm_base64, dataset }` (or a deployed
+ * `function` by name) answers 202 and a job id; `GET /api/v1/jobs/:id` answers 202 while pending,
+ * 200 when completed, 206 when partial, 404 for an unknown or expired job.
+ */
+export function jobRoutes(ctx: RouteContext): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: /^\/api\/v1\/jobs\/?$/,
+      async handle({ body }) {
+        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const dataset = parseDataset(fields.raw('dataset'))
+        if (dataset.length === 0) throw INVALID_DATASET('the dataset is empty')
+        const name = fields.optionalString('function')
+        let invocation: Invocation
+        if (name !== undefined) {
+          const { record, fn } = await ctx.functions.resolve(name)
+          if (fn.abi !== 'v1')
+            throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
+          invocation = {
+            functionName: record.name,
+            reduce: record.reduce,
+            timeoutMs: record.timeoutMs,
+            fn,
+            input: dataset
+          }
+        } else {
+          const fn = await ctx.functions.compile(fields.base64('wasm_base64'))
+          if (fn.abi !== 'v1')
+            throw INVALID_PARAMETER('wasm_base64', 'a job module must use ABI v1 (execute)')
+          invocation = {
+            functionName: `inline-${fn.sourceSha256.slice(0, 12)}`,
+            reduce: 'sum',
+            timeoutMs: INLINE_JOB_TIMEOUT_MS,
+            fn,
+            input: dataset
+          }
+        }
+        const job = ctx.jobs.start(
+          invocation.functionName,
+          ctx.scheduler.shardCount(invocation),
+          ctx.scheduler.run(invocation)
+        )
+        return { status: 202, body: { job_id: job.id, status: job.status } }
+      }
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/v1\/jobs\/([^/]+)$/,
+      async handle({ params }) {
+        const job = ctx.jobs.get(params[0] as string)
+        if (job === undefined) throw JOB_NOT_FOUND(params[0] as string)
+        return status(job)
+      }
+    }
+  ]
+}

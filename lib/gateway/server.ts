@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import {
+  EDGE_CLOSING,
+  INTERNAL,
+  METHOD_NOT_ALLOWED,
+  REQUEST_TOO_LARGE,
+  SwarmError,
+  UNKNOWN_OPERATION
+} from '../errors.js'
+
+/** AWS Lambda's own limit for a synchronous request body. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024
+/** A request whose headers and body take longer than this is dropped (slow-drip clients). */
+const REQUEST_TIMEOUT_MS = 30_000
+
+/** A request, read and routed: handlers parse `body` themselves, once, into typed values. */
+export interface Request {
+  method: string
+  url: URL
+  headers: IncomingHttpHeaders
+  /** The route's capture groups, decoded. */
+  params: string[]
+  body: Buffer
+  requestId: string
+}
+
+/** What a handler answers; `body` is JSON-encoded unless it is already bytes. */
+export interface Reply {
+  status: number
+  headers?: Record<string, string>
+  body?: unknown
+}
+
+/** One route: a method, a path pattern (anchored), and its handler. */
+export interface Route {
+  method: string
+  path: RegExp
+  handle(request: Request): Promise<Reply>
+}
+
+/** Options for the gateway. */
+export interface GatewayOptions {
+  host: string
+  port: number
+  routes: Route[]
+  log: Logger
+}
+
+/**
+ * The HTTP server of an edge: reads bodies within the limit, routes, and turns every error into
+ * an AWS-shaped response in one place. While closing it answers 503 and waits for in-flight
+ * requests.
+ */
+export class Gateway {
+  private readonly server: Server
+  private readonly options: GatewayOptions
+  private closing = false
+  private inflight = 0
+  private idle: (() => void) | null = null
+
+  constructor(options: GatewayOptions) {
+    this.options = options
+    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+      void this.serve(req, res)
+    })
+  }
+
+  /** Starts listening. */
+  async listen(): Promise<void> {
+    this.server.listen(this.options.port, this.options.host)
+    await once(this.server, 'listening')
+  }
+
+  /** The bound address (port 0 picks one). */
+  get address(): { host: string; port: number } {
+    const address = this.server.address() as AddressInfo
+    return { host: address.address, port: address.port }
+  }
+
+  /** Stops accepting, answers 503 meanwhile, waits for in-flight requests. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
+    this.server.closeIdleConnections()
+    await stopped
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID()
+    const started = process.hrtime.bigint()
+    this.inflight++
+    let reply: Reply
+    try {
+      reply = await this.dispatch(req, requestId)
+    } catch (err) {
+      reply = errorReply(err)
+      if (reply.status >= 500) this.options.log.error({ err, requestId }, 'request failed')
+    }
+    send(res, reply, requestId, this.closing)
+    this.options.log.info(
+      {
+        requestId,
+        method: req.method,
+        path: req.url,
+        status: reply.status,
+        ms: Number(process.hrtime.bigint() - started) / 1e6
+      },
+      'request'
+    )
+    if (--this.inflight === 0 && this.idle !== null) this.idle()
+  }
+
+  private async dispatch(req: IncomingMessage, requestId: string): Promise<Reply> {
+    if (this.closing) throw EDGE_CLOSING()
+    const method = req.method ?? 'GET'
+    const url = new URL(req.url ?? '/', 'http://edge.invalid')
+    let allowed: string[] = []
+    for (const route of this.options.routes) {
+      const match = route.path.exec(url.pathname)
+      if (match === null) continue
+      if (route.method !== method) {
+        allowed.push(route.method)
+        continue
+      }
+      const params = match.slice(1).map((p) => decodeURIComponent(p ?? ''))
+      const body = await readBody(req)
+      return route.handle({ method, url, headers: req.headers, params, body, requestId })
+    }
+    req.resume()
+    if (allowed.length > 0) throw METHOD_NOT_ALLOWED(method, url.pathname, allowed)
+    throw UNKNOWN_OPERATION(method, url.pathname)
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) {
+    req.resume()
+    throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) {
+      req.resume()
+      throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks, size)
+}
+
+/** The one place an error becomes a response. */
+export function errorReply(err: unknown): Reply {
+  const error = err instanceof SwarmError ? err : INTERNAL(err)
+  if (error.kind === 'function') {
+    // AWS: the invocation itself succeeded; the function failed.
+    return {
+      status: 200,
+      headers: { 'x-amz-function-error': 'Unhandled' },
+      body: { errorType: error.awsType, errorMessage: error.message, errorCode: error.code }
+    }
+  }
+  return {
+    status: error.status,
+    headers: { 'x-amzn-errortype': error.awsType },
+    body: {
+      Type: error.kind === 'client' ? 'User' : 'Service',
+      message: error.message,
+      Message: error.message,
+      errorCode: error.code
+    }
+  }
+}
+
+function send(res: ServerResponse, reply: Reply, requestId: string, closing: boolean): void {
+  if (res.headersSent) return
+  let body: Buffer | undefined
+  const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...reply.headers }
+  if (reply.body instanceof Uint8Array) {
+    body = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
+    headers['content-type'] ??= 'application/octet-stream'
+  } else if (reply.body !== undefined) {
+    body = Buffer.from(JSON.stringify(reply.body))
+    headers['content-type'] ??= 'application/json'
+  }
+  if (closing) headers.connection = 'close'
+  res.writeHead(reply.status, headers)
+  res.end(body)
+}

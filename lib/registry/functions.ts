@@ -1,0 +1,140 @@
+import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
+import { CompiledCache } from '../wasm/cache.js'
+import type { ValidatedFunction } from '../wasm/policy.js'
+import type { ModuleValidator } from '../wasm/validator.js'
+import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
+import type { Registry } from './registry.js'
+
+export const DEFAULT_TIMEOUT_MS = 3_000
+export const MAX_TIMEOUT_MS = 900_000 // AWS's own ceiling: 15 minutes
+export const DEFAULT_MEMORY_MB = 128
+export const MAX_MEMORY_MB = 4_095 // wasm32 addresses 4 GiB, less one page
+const PAGES_PER_MB = 16
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/
+
+/** A deploy request, from either API, parsed but not yet checked. */
+export interface DeployRequest {
+  name: string
+  wasm: Uint8Array
+  reduce?: Reduce | undefined
+  timeoutMs?: number | undefined
+  memoryMb?: number | undefined
+  runtime?: string | undefined
+  role?: string | undefined
+  handler?: string | undefined
+  description?: string | undefined
+  /** AWS CreateFunction refuses an existing name; the seed API replaces it with a new version. */
+  replace: boolean
+}
+
+/** A function ready to run: its record and its compiled module. */
+export interface Resolved {
+  record: FunctionRecord
+  fn: ValidatedFunction
+}
+
+/**
+ * Functions as the gateway sees them: deploy (checked, validated off-thread, stored), resolve
+ * (record + compiled module, compiled once per sha256 and limits), list and delete.
+ */
+export class FunctionService {
+  private readonly compiled = new CompiledCache()
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly validator: ModuleValidator
+  ) {}
+
+  /** Checks, validates and stores a function; returns its new record. */
+  async deploy(request: DeployRequest): Promise<FunctionRecord> {
+    checkName(request.name)
+    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${MAX_TIMEOUT_MS} ms`)
+    }
+    const memoryMb = request.memoryMb ?? DEFAULT_MEMORY_MB
+    if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > MAX_MEMORY_MB) {
+      throw INVALID_PARAMETER('memory', `must be an integer from 1 to ${MAX_MEMORY_MB} MB`)
+    }
+    if (request.reduce !== undefined && !REDUCERS.includes(request.reduce)) {
+      throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
+    }
+    if (!request.replace && (await this.registry.get(request.name)) !== null) {
+      throw FUNCTION_EXISTS(request.name)
+    }
+    const fn = await this.compile(request.wasm, memoryMb)
+    const record = await this.registry.put(
+      {
+        name: request.name,
+        abi: fn.abi,
+        // v2 functions take one payload: they never shard, so nothing to reduce.
+        reduce: fn.abi === 'v2' ? 'none' : (request.reduce ?? 'sum'),
+        timeoutMs,
+        memoryMb,
+        runtime: request.runtime ?? 'provided.al2023',
+        role: request.role ?? '',
+        handler: request.handler ?? 'execute',
+        description: request.description ?? ''
+      },
+      request.wasm
+    )
+    return record
+  }
+
+  /** A live function's record and compiled module; FUNCTION_NOT_FOUND when there is none. */
+  async resolve(name: string): Promise<Resolved> {
+    const record = await this.get(name)
+    const fn = await this.compiled.get(key(record.sha256, record.memoryMb), async () =>
+      this.validator.validate(await this.registry.wasm(record), {
+        memoryPages: record.memoryMb * PAGES_PER_MB
+      })
+    )
+    return { record, fn }
+  }
+
+  /** Compiles a module that is not in the registry (the seed's inline jobs), cached the same way. */
+  compile(wasm: Uint8Array, memoryMb = DEFAULT_MEMORY_MB): Promise<ValidatedFunction> {
+    return this.validator.validate(wasm, { memoryPages: memoryMb * PAGES_PER_MB }).then((fn) => {
+      // Seed the cache under the uploaded bytes' hash, so the first invoke does not recompile.
+      void this.compiled.get(key(fn.sourceSha256, memoryMb), async () => fn)
+      return fn
+    })
+  }
+
+  /** A live function's record; FUNCTION_NOT_FOUND when there is none. */
+  async get(name: string): Promise<FunctionRecord> {
+    checkName(name)
+    const record = await this.registry.get(name)
+    if (record === null) throw FUNCTION_NOT_FOUND(name)
+    return record
+  }
+
+  /** The module bytes of a record, verified. */
+  wasm(record: FunctionRecord): Promise<Uint8Array> {
+    return this.registry.wasm(record)
+  }
+
+  /** Every live function. */
+  list(): Promise<FunctionRecord[]> {
+    return this.registry.list()
+  }
+
+  /** Deletes a function; FUNCTION_NOT_FOUND when there is none. */
+  async delete(name: string): Promise<void> {
+    checkName(name)
+    if (!(await this.registry.delete(name))) throw FUNCTION_NOT_FOUND(name)
+  }
+}
+
+function key(sha256: string, memoryMb: number): string {
+  return `${sha256}:${memoryMb}`
+}
+
+function checkName(name: string): void {
+  if (!NAME.test(name)) {
+    throw INVALID_PARAMETER(
+      'function name',
+      `"${name.slice(0, 80)}" must be 1-64 letters, digits, - or _`
+    )
+  }
+}

@@ -1,0 +1,54 @@
+import type { Reduce } from '../wire/messages.js'
+
+/** What one shard produced: execute's i32 and, for array-output functions, the array. */
+export interface ShardOutput {
+  result: number
+  output?: Int32Array
+}
+
+/** A reduced invocation result: a number for scalar functions, an array for array output. */
+export type Reduced = number | number[]
+
+/** Splits `items` into at most `count` contiguous, nearly equal shards, never an empty one. */
+export function split(items: Int32Array, count: number): Int32Array[] {
+  const shards = Math.max(1, Math.min(count, items.length))
+  const out: Int32Array[] = []
+  for (let i = 0; i < shards; i++) {
+    const start = Math.floor((i * items.length) / shards)
+    const end = Math.floor(((i + 1) * items.length) / shards)
+    out.push(items.subarray(start, end))
+  }
+  return out
+}
+
+/**
+ * Combines shard outputs in shard order. Array output is concatenated whatever the reducer (the
+ * reducer says how scalars combine). `sum` is exact: shard results add up as doubles, which is
+ * exact for fewer than 2^21 shards of i32, so no 32-bit wrap-around is introduced here.
+ */
+export function reduce(reducer: Reduce, shards: readonly ShardOutput[]): Reduced {
+  if (shards.some((s) => s.output !== undefined)) {
+    const total = shards.reduce((n, s) => n + (s.output?.length ?? 0), 0)
+    const out = new Int32Array(total)
+    let at = 0
+    for (const s of shards) {
+      if (s.output === undefined) continue
+      out.set(s.output, at)
+      at += s.output.length
+    }
+    return Array.from(out)
+  }
+  const results = shards.map((s) => s.result)
+  switch (reducer) {
+    case 'sum':
+      return results.reduce((a, b) => a + b, 0)
+    case 'min':
+      return Math.min(...results)
+    case 'max':
+      return Math.max(...results)
+    case 'concat':
+      return results
+    case 'none':
+      return results[0] ?? 0
+  }
+}
