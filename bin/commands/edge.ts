@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig, SETTINGS } from '../../lib/config.js'
+import { Edge } from '../../lib/edge.js'
+import type { Command } from '../command.js'
+
+const flags = Object.values(SETTINGS)
+
+/** `edge`: start one edge and run until SIGINT/SIGTERM. */
+export const edgeCommand: Command = {
+  summary: 'start an edge (HTTP gateway + Wasm executor)',
+  usage: `swarm-lambda edge [options]
+
+Starts an edge. Each option can also be set by its environment variable; a flag wins.
+Invalid settings are all reported together and the command exits 2. SIGINT or SIGTERM
+stops accepting requests (503 meanwhile), finishes or fails in-flight calls and closes the
+stores; a second signal exits at once.
+
+${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).join('\n')}`,
+  options: Object.fromEntries(flags.map((s) => [s.flag, { type: 'string' }])),
+  async run(values) {
+    let config
+    try {
+      config = loadConfig(values as Record<string, string | undefined>, process.env)
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      console.error(err.message)
+      return 2
+    }
+    const edge = new Edge(config)
+    await edge.ready()
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) process.exit(1)
+      stopping = true
+      edge.log.info({ signal }, 'stopping')
+      edge.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          edge.log.error({ err }, 'close failed')
+          process.exit(1)
+        }
+      )
+    }
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    await new Promise<never>(() => {}) // runs until a signal
+  }
+}
