@@ -15,7 +15,7 @@ import { createLogger } from './log.js'
 import { FunctionService } from './registry/functions.js'
 import { Registry } from './registry/registry.js'
 import { Scheduler } from './scheduler/run.js'
-import { WasmPool } from './wasm/pool.js'
+import { WasmPool, type PoolStats } from './wasm/pool.js'
 import { ModuleValidator } from './wasm/validator.js'
 
 /** Collaborators an embedder or a test may substitute. */
@@ -39,6 +39,7 @@ export class Edge {
   private opened: Promise<void> | null = null
   private closed: Promise<void> | null = null
   private key: Buffer | null = null
+  private parts: { pool: WasmPool; jobs: Jobs } | null = null
 
   constructor(config: Config, options: EdgeOptions = {}) {
     this.config = config
@@ -66,6 +67,12 @@ export class Edge {
   get clusterKey(): Buffer {
     if (this.key === null) throw new Error('the edge is not ready')
     return this.key
+  }
+
+  /** Live counters: the executor's queue and workers, and jobs not yet finished. */
+  stats(): { pool: PoolStats; pendingJobs: number } {
+    if (this.parts === null) throw new Error('the edge is not ready')
+    return { pool: this.parts.pool.stats(), pendingJobs: this.parts.jobs.pending() }
   }
 
   /** Stops accepting, finishes or fails in-flight work, closes stores cleanly. */
@@ -102,6 +109,7 @@ export class Edge {
 
     const jobs = new Jobs({ ttlMs: config.jobTtlMs })
     this.closers.push(() => jobs.close())
+    this.parts = { pool, jobs }
 
     const ctx: RouteContext = {
       config,

@@ -45,17 +45,22 @@ export function configuration(record: FunctionRecord, region: string) {
 
 /**
  * The function name in a path: a plain name, `name:qualifier`, or a full or partial ARN
- * (`arn:aws:lambda:region:account:function:name[:qualifier]`, `account:function:name`).
- * Only `$LATEST` exists as a qualifier; any other names a function that is not there.
+ * (`arn:aws:lambda:region:account:function:name[:qualifier]`, `account:function:name`), with
+ * the `?Qualifier=` query parameter the AWS SDK sends. Only `$LATEST` exists as a qualifier; any
+ * other names a version that is not there (so a versioned delete never deletes the function).
  */
-export function functionName(reference: string): string {
+export function functionName(reference: string, url: URL): string {
   const parts = reference.split(':')
   const at = parts.lastIndexOf('function')
-  const [name, qualifier] = at >= 0 ? parts.slice(at + 1) : parts
+  const [name, inPath] = at >= 0 ? parts.slice(at + 1) : parts
   if (name === undefined || name === '' || parts.length - Math.max(at + 1, 0) > 2) {
     throw FUNCTION_NOT_FOUND(reference)
   }
-  if (qualifier !== undefined && qualifier !== LATEST) throw FUNCTION_NOT_FOUND(reference)
+  const inQuery = url.searchParams.get('Qualifier') ?? undefined
+  for (const qualifier of [inPath, inQuery]) {
+    if (qualifier !== undefined && qualifier !== LATEST)
+      throw FUNCTION_NOT_FOUND(`${name}:${qualifier}`)
+  }
   return name
 }
 

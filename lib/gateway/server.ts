@@ -65,6 +65,7 @@ export class Gateway {
   private readonly server: Server
   private readonly options: GatewayOptions
   private closing = false
+  private closed: Promise<void> | null = null
   private inflight = 0
   private idle: (() => void) | null = null
 
@@ -87,14 +88,19 @@ export class Gateway {
     return { host: address.address, port: address.port }
   }
 
-  /** Stops accepting, answers 503 meanwhile, waits for in-flight requests. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closing) return
-    this.closing = true
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
-    this.server.closeIdleConnections()
-    await stopped
+  /**
+   * Closes: new requests get 503 (and `Connection: close`) while in-flight ones finish, so a
+   * proxy sees "going away", not a refused connection; then the listener stops. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true
+      if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
+      const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
+      this.server.closeIdleConnections()
+      await stopped
+    })()
+    return this.closed
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -124,8 +124,8 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
-      async handle({ params, headers }) {
-        const record = await ctx.functions.get(functionName(params[0] as string))
+      async handle({ params, headers, url }) {
+        const record = await ctx.functions.get(functionName(params[0] as string, url))
         return {
           status: 200,
           body: {
@@ -142,18 +142,18 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/configuration/?$`),
-      async handle({ params }) {
+      async handle({ params, url }) {
         return {
           status: 200,
-          body: config(await ctx.functions.get(functionName(params[0] as string)))
+          body: config(await ctx.functions.get(functionName(params[0] as string, url)))
         }
       }
     },
     {
       method: 'DELETE',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
-      async handle({ params }) {
-        await ctx.functions.delete(functionName(params[0] as string))
+      async handle({ params, url }) {
+        await ctx.functions.delete(functionName(params[0] as string, url))
         return { status: 204 }
       }
     }

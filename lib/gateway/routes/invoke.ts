@@ -67,7 +67,7 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
         const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')
         const { record, fn } = await ctx.functions.resolve(
-          functionName(request.params[0] as string)
+          functionName(request.params[0] as string, request.url)
         )
         const invocation: Invocation = {
           functionName: record.name,

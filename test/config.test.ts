@@ -1,0 +1,71 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../lib/config.js'
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({}, {})
+  t.same(config, {
+    nodeName: 'edge-a',
+    region: 'us-west-sfo',
+    httpHost: '127.0.0.1',
+    httpPort: 8787,
+    stateDir: 'state/local/edge-a',
+    clusterId: 'local',
+    clusterKey: null,
+    bootstrap: [],
+    logLevel: 'info',
+    jobTtlMs: 600_000
+  })
+  t.ok(Object.isFrozen(config))
+})
+
+t.test('environment variables, overridden by flags', async (t) => {
+  const env = {
+    SWARMLAMBDA_NODE_NAME: 'edge-b',
+    SWARMLAMBDA_REGION: 'us-east-iad',
+    SWARMLAMBDA_HTTP_PORT: '8788',
+    SWARMLAMBDA_CLUSTER_ID: 'prod',
+    SWARMLAMBDA_CLUSTER_KEY: 'AB'.repeat(32),
+    SWARMLAMBDA_BOOTSTRAP: '127.0.0.1:49737, localhost:49738'
+  }
+  const config = loadConfig({ port: '9000' }, env)
+  t.equal(config.nodeName, 'edge-b')
+  t.equal(config.region, 'us-east-iad')
+  t.equal(config.httpPort, 9000, 'the flag wins')
+  t.equal(config.stateDir, 'state/prod/edge-b')
+  t.equal(config.clusterKey, 'ab'.repeat(32))
+  t.same(config.bootstrap, [
+    { host: '127.0.0.1', port: 49737 },
+    { host: 'localhost', port: 49738 }
+  ])
+})
+
+t.test('every problem is reported at once', async (t) => {
+  let error: unknown
+  try {
+    loadConfig(
+      { name: 'Edge A', port: '65536' },
+      {
+        SWARMLAMBDA_REGION: 'x'.repeat(70),
+        SWARMLAMBDA_CLUSTER_KEY: 'short',
+        SWARMLAMBDA_BOOTSTRAP: 'nohost,127.0.0.1:0',
+        SWARMLAMBDA_LOG_LEVEL: 'loud',
+        SWARMLAMBDA_JOB_TTL_MS: '5'
+      }
+    )
+  } catch (err) {
+    error = err
+  }
+  t.ok(error instanceof ConfigError)
+  const problems = (error as ConfigError).problems
+  t.equal(problems.length, 8)
+  t.match(problems, [
+    /^--name \/ SWARMLAMBDA_NODE_NAME: "Edge A"/,
+    /^--region \/ SWARMLAMBDA_REGION:/,
+    /^--port \/ SWARMLAMBDA_HTTP_PORT: "65536" must be an integer from 0 to 65535/,
+    /^--job-ttl-ms \/ SWARMLAMBDA_JOB_TTL_MS: "5"/,
+    /^--cluster-key \/ SWARMLAMBDA_CLUSTER_KEY: must be 64 hex/,
+    /^--bootstrap \/ SWARMLAMBDA_BOOTSTRAP: "nohost"/,
+    /^--bootstrap \/ SWARMLAMBDA_BOOTSTRAP: "127.0.0.1:0"/,
+    /^--log-level \/ SWARMLAMBDA_LOG_LEVEL: "loud"/
+  ])
+})
