@@ -26,7 +26,13 @@ ${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).joi
       return 2
     }
     const edge = new Edge(config)
-    await edge.ready()
+    try {
+      await edge.ready()
+    } catch (err) {
+      // A locked state dir (another edge owns it), a port in use, an unreadable cluster key...
+      console.error(`cannot start the edge: ${(err as Error).message}`)
+      return 1
+    }
     let stopping = false
     const stop = (signal: string) => {
       if (stopping) process.exit(1)
