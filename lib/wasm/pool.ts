@@ -11,6 +11,7 @@ import {
 import type { ValidatedFunction } from './policy.js'
 import {
   STATE,
+  moduleSpec,
   type CallMessage,
   type ReplyBatch,
   type ReplyMessage,
@@ -268,15 +269,7 @@ export class WasmPool {
       slot.modules.delete(fn.sha256) // re-inserted below: most recently used last
     } else {
       this.loads++
-      msg.load = {
-        sha256: fn.sha256,
-        module: fn.module,
-        abi: fn.abi,
-        memoryPages: fn.memoryPages,
-        memory: fn.memory,
-        growTrapFunction: fn.growTrapFunction,
-        allowImports: fn.allowImports
-      }
+      msg.load = moduleSpec(fn)
       if (slot.modules.size >= this.modulesPerWorker) {
         const oldest = slot.modules.values().next().value as string
         slot.modules.delete(oldest)

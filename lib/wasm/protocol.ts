@@ -1,17 +1,17 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { ErrorCode } from '../errors.js'
-import type { HostImportName } from './host-imports.js'
-import type { Abi } from './policy.js'
+import type { ValidatedFunction } from './policy.js'
 
 /** What a worker needs to run a module; sent once per worker, then referred to by sha256. */
-export interface ModuleSpec {
-  sha256: string
-  module: WebAssembly.Module
-  abi: Abi
-  memoryPages: number
-  memory: { min: number; max: number }
-  growTrapFunction: number | null
-  allowImports: readonly HostImportName[]
+export type ModuleSpec = Pick<
+  ValidatedFunction,
+  'sha256' | 'module' | 'abi' | 'memoryPages' | 'memory' | 'growTrapFunction' | 'allowImports'
+>
+
+/** The part of a validated function a worker needs (not its bytes: it gets the compiled module). */
+export function moduleSpec(fn: ValidatedFunction): ModuleSpec {
+  const { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports } = fn
+  return { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports }
 }
 
 /** Main thread → worker: run these calls in order (one message per wake-up, not per call). */

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { validate, type ValidatedFunction } from '../../lib/wasm/policy.js'
 import { WasmPool } from '../../lib/wasm/pool.js'
-import type { CallMessage } from '../../lib/wasm/protocol.js'
+import { moduleSpec, type CallMessage } from '../../lib/wasm/protocol.js'
 import { Runner } from '../../lib/wasm/runner.js'
 import { MEMORY_IMPORT } from '../../lib/wasm/rewrite.js'
 import { SEED_WASM_BASE64 } from '../wasm/wat.js'
@@ -51,10 +51,7 @@ function naiveCall(module: WebAssembly.Module, min: number, max: number): number
 
 function runnerMessage(fn: ValidatedFunction, id: number, load: boolean): CallMessage {
   const msg: CallMessage = { id, sha256: fn.sha256, input: TINY_INPUT }
-  if (load) {
-    const { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports } = fn
-    msg.load = { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports }
-  }
+  if (load) msg.load = moduleSpec(fn)
   return msg
 }
 
