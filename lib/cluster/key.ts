@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -32,4 +32,24 @@ export async function loadClusterKey(stateDir: string, configured: string | null
     await writeFile(file, key + '\n', { mode: 0o600 })
   }
   return Buffer.from(key, 'hex')
+}
+
+/** Labels of what is derived from a cluster key: each use gets its own key, none is the key. */
+const TOPIC_LABEL = 'swarm-lambda/topic/v1'
+const AUTH_LABEL = 'swarm-lambda/auth/v1'
+
+/** What an edge derives from its cluster key; the key itself never leaves the process. */
+export interface ClusterSecrets {
+  /** The Hyperswarm topic (public: anyone who sees it learns nothing of the key). */
+  topic: Buffer
+  /** The key that proves membership on each connection. */
+  authKey: Buffer
+}
+
+/** Derives the swarm topic and the auth key from a cluster key (HMAC-SHA256 with fixed labels). */
+export function deriveSecrets(clusterKey: Buffer): ClusterSecrets {
+  return {
+    topic: createHmac('sha256', clusterKey).update(TOPIC_LABEL).digest(),
+    authKey: createHmac('sha256', clusterKey).update(AUTH_LABEL).digest()
+  }
 }

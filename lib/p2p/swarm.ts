@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events'
+import HyperDHT from 'hyperdht'
+import Hyperswarm, { type NoiseSecretStream } from 'hyperswarm'
+import type Protomux from 'protomux'
+import type { Logger } from 'pino'
+import type { ClusterSecrets } from '../cluster/key.js'
+import { AUTH_TIMEOUT_MS, authenticate } from './auth.js'
+
+/** Discovery is refreshed this often during the first seconds: peers starting together can miss each other. */
+const EARLY_REFRESH_MS = 1_000
+const EARLY_REFRESHES = 5
+/** A silent peer is noticed after ~3 s instead of ~18 s. */
+const KEEP_ALIVE_MS = 1_000
+const IDLE_TIMEOUT_MS = 3_000
+
+/** Options for the cluster swarm. */
+export interface ClusterSwarmOptions {
+  secrets: ClusterSecrets
+  /** DHT bootstrap nodes; none means this process cannot find anyone. */
+  bootstrap: readonly { host: string; port: number }[]
+  /** Address the DHT binds and advertises: 127.0.0.1 for a local mesh (see DESIGN.md). */
+  host?: string
+  log: Logger
+  authTimeoutMs?: number
+}
+
+/** An authenticated connection to another member. */
+export interface Member {
+  /** Hex of the peer's Noise public key: its identity in the swarm. */
+  id: string
+  conn: NoiseSecretStream
+  mux: Protomux
+}
+
+/** Events: a peer proved the key, an authenticated peer went away, a peer was refused. */
+export interface ClusterSwarmEvents {
+  member: [Member]
+  'member-lost': [Member]
+  refused: [{ id: string; why: string }]
+}
+
+/**
+ * This edge's place in the cluster: its own HyperDHT node (bound to `host`, bootstrapped from
+ * the given nodes), a Hyperswarm joined on the topic derived from the cluster key as client and
+ * server, and the key proven on every connection before anyone may use it.
+ */
+export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
+  private readonly options: ClusterSwarmOptions
+  private swarm: Hyperswarm | null = null
+  private refresher: NodeJS.Timeout | null = null
+  private readonly members = new Map<string, Member>()
+  private opened: Promise<void> | null = null
+  private closed: Promise<void> | null = null
+
+  constructor(options: ClusterSwarmOptions) {
+    super()
+    this.options = options
+  }
+
+  /** This edge's swarm identity (hex public key). */
+  get id(): string {
+    if (this.swarm === null) throw new Error('the swarm is not ready')
+    return this.swarm.keyPair.publicKey.toString('hex')
+  }
+
+  /** Members connected and authenticated now. */
+  connected(): Member[] {
+    return [...this.members.values()]
+  }
+
+  /** Starts the DHT node and joins the topic. Idempotent. */
+  ready(): Promise<void> {
+    this.opened ??= this.open()
+    return this.opened
+  }
+
+  /** Leaves the topic, closes every connection and the DHT node. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.refresher !== null) clearInterval(this.refresher)
+      await this.swarm?.destroy() // destroys the DHT it was given too
+    })()
+    return this.closed
+  }
+
+  private async open(): Promise<void> {
+    const { bootstrap, host = '127.0.0.1', log } = this.options
+    const dht = new HyperDHT({ bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`), host })
+    const swarm = new Hyperswarm({ dht })
+    this.swarm = swarm
+    swarm.on('connection', (conn) => this.onConnection(conn))
+    const discovery = swarm.join(this.options.secrets.topic, { client: true, server: true })
+    let refreshes = 0
+    this.refresher = setInterval(() => {
+      if (++refreshes >= EARLY_REFRESHES && this.refresher !== null) clearInterval(this.refresher)
+      discovery
+        .refresh({ client: true, server: true })
+        .catch((err: unknown) => log.debug({ err }, 'refresh failed'))
+    }, EARLY_REFRESH_MS)
+    this.refresher.unref()
+    await discovery.flushed()
+    log.info({ id: this.id }, 'joined the cluster topic')
+  }
+
+  private onConnection(conn: NoiseSecretStream): void {
+    const { log, secrets, authTimeoutMs = AUTH_TIMEOUT_MS } = this.options
+    conn.on('error', (err: Error) => log.debug({ err }, 'connection error'))
+    conn.setKeepAlive(KEEP_ALIVE_MS)
+    conn.setTimeout(IDLE_TIMEOUT_MS)
+    authenticate(conn, secrets.authKey, authTimeoutMs).then(
+      (mux) => {
+        const id = (conn.remotePublicKey as Buffer).toString('hex')
+        const member: Member = { id, conn, mux }
+        this.members.set(id, member)
+        conn.once('close', () => {
+          if (this.members.get(id) === member) this.members.delete(id)
+          this.emit('member-lost', member)
+        })
+        log.info({ peer: id.slice(0, 16) }, 'member authenticated')
+        this.emit('member', member)
+      },
+      (err: Error & { why?: string }) => {
+        const id = conn.remotePublicKey?.toString('hex') ?? 'unknown'
+        log.warn({ peer: id.slice(0, 16), why: err.why }, 'peer refused')
+        this.emit('refused', { id, why: err.why ?? err.message })
+      }
+    )
+  }
+}
