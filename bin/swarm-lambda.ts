@@ -8,11 +8,14 @@ import { parseArgs } from 'node:util'
 import { SwarmError } from '../lib/errors.js'
 import { UsageError, type Command } from './command.js'
 import { deployCommand, invokeCommand, lsCommand, rmCommand } from './commands/client.js'
+import { dhtCommand, keygenCommand } from './commands/cluster.js'
 import { edgeCommand } from './commands/edge.js'
 import { runCommand, validateCommand } from './commands/local.js'
 
 const COMMANDS: Record<string, Command> = {
   edge: edgeCommand,
+  dht: dhtCommand,
+  keygen: keygenCommand,
   deploy: deployCommand,
   invoke: invokeCommand,
   ls: lsCommand,
