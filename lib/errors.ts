@@ -82,11 +82,6 @@ export class SwarmError extends Error {
   }
 }
 
-/** True when `code` is in the catalogue (used to rebuild errors that crossed a thread or an RPC). */
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(CODES, code)
-}
-
 /** True when an error is the function's own fault (trap, timeout, memory cap, bad output). */
 export function isFunctionError(err: unknown): err is SwarmError {
   return err instanceof SwarmError && err.kind === 'function'

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { SwarmError } from '../errors.js'
+import { isFunctionError, SwarmError } from '../errors.js'
 import type { ValidatedFunction } from '../wasm/policy.js'
 import type { WasmPool } from '../wasm/pool.js'
 import type { Reduce } from '../wire/messages.js'
@@ -67,7 +67,7 @@ export class Scheduler {
     try {
       out = await this.pool.run(fn, { input, timeoutMs: invocation.timeoutMs })
     } catch (err) {
-      if (err instanceof SwarmError && err.kind === 'function') {
+      if (isFunctionError(err)) {
         throw new SwarmError(err.code, `shard 0 on ${this.nodeName}: ${err.message}`)
       }
       throw err

@@ -9,18 +9,6 @@ export interface ShardOutput {
 /** A reduced invocation result: a number for scalar functions, an array for array output. */
 export type Reduced = number | number[]
 
-/** Splits `items` into at most `count` contiguous, nearly equal shards, never an empty one. */
-export function split(items: Int32Array, count: number): Int32Array[] {
-  const shards = Math.max(1, Math.min(count, items.length))
-  const out: Int32Array[] = []
-  for (let i = 0; i < shards; i++) {
-    const start = Math.floor((i * items.length) / shards)
-    const end = Math.floor(((i + 1) * items.length) / shards)
-    out.push(items.subarray(start, end))
-  }
-  return out
-}
-
 /**
  * Combines shard outputs in shard order. Array output is concatenated whatever the reducer (the
  * reducer says how scalars combine). `sum` is exact: shard results add up as doubles, which is

@@ -29,9 +29,4 @@ export class CompiledCache {
     }
     return loading
   }
-
-  /** Number of cached (or loading) functions. */
-  get size(): number {
-    return this.entries.size
-  }
 }

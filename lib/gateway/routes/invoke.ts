@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { INVALID_PARAMETER, SwarmError } from '../../errors.js'
+import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
 import type { Invocation, InvocationResult } from '../../scheduler/run.js'
 import { functionName, LATEST } from '../aws.js'
 import type { RouteContext } from '../context.js'
@@ -92,7 +92,7 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         try {
           outcome = await ctx.scheduler.run(invocation)
         } catch (err) {
-          if (!(err instanceof SwarmError && err.kind === 'function')) throw err
+          if (!isFunctionError(err)) throw err
           outcome = err
         }
         if (logType === 'Tail') {
