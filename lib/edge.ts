@@ -2,15 +2,18 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import Corestore from 'corestore'
 import type { Logger } from 'pino'
-import { loadClusterKey } from './cluster/key.js'
+import { deriveSecrets, loadClusterKey } from './cluster/key.js'
 import type { Config } from './config.js'
 import type { RouteContext } from './gateway/context.js'
 import { functionRoutes } from './gateway/routes/functions.js'
 import { healthRoutes } from './gateway/routes/health.js'
 import { invokeRoutes } from './gateway/routes/invoke.js'
 import { jobRoutes } from './gateway/routes/jobs.js'
+import { clusterRoutes } from './gateway/routes/cluster.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
+import { PeerTable } from './p2p/peers.js'
+import { ClusterSwarm } from './p2p/swarm.js'
 import { createLogger } from './log.js'
 import { FunctionService } from './registry/functions.js'
 import { Registry } from './registry/registry.js'
@@ -111,12 +114,26 @@ export class Edge {
     this.closers.push(() => jobs.close())
     this.parts = { pool, jobs }
 
+    let swarm: ClusterSwarm | null = null
+    let peers: PeerTable | null = null
+    const startedAt = Date.now()
+    const self = () => {
+      const { queued, running } = pool.stats()
+      return {
+        name: config.nodeName,
+        region: config.region,
+        httpUrl: this.url,
+        load: queued + running,
+        startedAt
+      }
+    }
     const ctx: RouteContext = {
       config,
       functions: new FunctionService(registry, validator),
       scheduler: new Scheduler({ pool, nodeName: config.nodeName }),
       jobs,
-      startedAt: Date.now()
+      startedAt,
+      cluster: { id: () => swarm?.id ?? '', self, peers: () => peers?.list() ?? [] }
     }
     const gateway = new Gateway({
       host: config.httpHost,
@@ -125,13 +142,30 @@ export class Edge {
         ...healthRoutes(ctx),
         ...functionRoutes(ctx),
         ...invokeRoutes(ctx),
-        ...jobRoutes(ctx)
+        ...jobRoutes(ctx),
+        ...clusterRoutes(ctx)
       ],
       log: this.log.child({ component: 'gateway' })
     })
     this.closers.push(() => gateway.close())
     await gateway.listen()
     this.gateway = gateway
+
+    // With no bootstrap nodes there is no DHT to join (no internet here): a lone edge.
+    if (config.bootstrap.length > 0) {
+      swarm = new ClusterSwarm({
+        secrets: deriveSecrets(this.key),
+        bootstrap: config.bootstrap,
+        host: config.httpHost,
+        log: this.log.child({ component: 'swarm' })
+      })
+      const joined = swarm
+      this.closers.push(() => joined.close())
+      peers = new PeerTable({ swarm, self, log: this.log.child({ component: 'peers' }) })
+      const table = peers
+      this.closers.push(() => table.close())
+      await swarm.ready()
+    }
     this.log.info({ url: this.url, region: config.region, stateDir: config.stateDir }, 'edge ready')
   }
 }

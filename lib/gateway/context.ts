@@ -1,5 +1,7 @@
 import type { Config } from '../config.js'
 import type { Jobs } from '../jobs.js'
+import type { Peer } from '../p2p/peers.js'
+import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
 import type { Scheduler } from '../scheduler/run.js'
 
@@ -11,4 +13,6 @@ export interface RouteContext {
   jobs: Jobs
   /** ms since the epoch when the edge started. */
   startedAt: number
+  /** This edge in the cluster: its swarm id ('' when it has joined none), its info, its peers. */
+  cluster: { id: () => string; self: () => NodeInfo; peers: () => Peer[] }
 }

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import HyperDHT from 'hyperdht'
 import Hyperswarm, { type NoiseSecretStream } from 'hyperswarm'
-import type Protomux from 'protomux'
+import Protomux from 'protomux'
+import ProtomuxRPC from 'protomux-rpc'
 import type { Logger } from 'pino'
 import type { ClusterSecrets } from '../cluster/key.js'
 import { AUTH_TIMEOUT_MS, authenticate } from './auth.js'
@@ -24,12 +25,20 @@ export interface ClusterSwarmOptions {
   authTimeoutMs?: number
 }
 
+/** The protomux-rpc protocol members talk on. */
+export const RPC_PROTOCOL = 'swarm-lambda/rpc/v1'
+
 /** An authenticated connection to another member. */
 export interface Member {
   /** Hex of the peer's Noise public key: its identity in the swarm. */
   id: string
   conn: NoiseSecretStream
   mux: Protomux
+  /**
+   * The RPC channel, created with the connection (a channel the remote opens before ours exists
+   * is rejected) but answering nothing until responders are added, after authentication.
+   */
+  rpc: ProtomuxRPC
 }
 
 /** Events: a peer proved the key, an authenticated peer went away, a peer was refused. */
@@ -107,13 +116,18 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     conn.on('error', (err: Error) => log.debug({ err }, 'connection error'))
     conn.setKeepAlive(KEEP_ALIVE_MS)
     conn.setTimeout(IDLE_TIMEOUT_MS)
-    authenticate(conn, secrets.authKey, authTimeoutMs).then(
+    const authenticated = authenticate(conn, secrets.authKey, authTimeoutMs)
+    const rpc = new ProtomuxRPC(Protomux.from(conn), { protocol: RPC_PROTOCOL })
+    authenticated.then(
       (mux) => {
         const id = (conn.remotePublicKey as Buffer).toString('hex')
-        const member: Member = { id, conn, mux }
+        const member: Member = { id, conn, mux, rpc }
         this.members.set(id, member)
         conn.once('close', () => {
-          if (this.members.get(id) === member) this.members.delete(id)
+          // Hyperswarm may open two connections to one peer and close one: only the current
+          // connection's close means the member is gone.
+          if (this.members.get(id) !== member) return
+          this.members.delete(id)
           this.emit('member-lost', member)
         })
         log.info({ peer: id.slice(0, 16) }, 'member authenticated')

@@ -160,3 +160,48 @@ export function decode<T>(codec: c.Encoder<T>, bytes: Uint8Array): T {
     throw WIRE_INVALID((err as Error).message)
   }
 }
+
+/** What a member says about itself over RPC (`info`), and again on every heartbeat. */
+export interface NodeInfo {
+  name: string
+  region: string
+  /** Base URL of its HTTP gateway. */
+  httpUrl: string
+  /** Calls queued or running on its executor: a load figure for placement. */
+  load: number
+  /** ms since the epoch when it started. */
+  startedAt: number
+}
+
+const NODE_INFO_VERSION = 1
+
+/** NodeInfo, version 1. */
+export const nodeInfo: c.Encoder<NodeInfo> = {
+  preencode(state, i) {
+    c.uint.preencode(state, NODE_INFO_VERSION)
+    c.string.preencode(state, i.name)
+    c.string.preencode(state, i.region)
+    c.string.preencode(state, i.httpUrl)
+    c.uint.preencode(state, i.load)
+    c.uint.preencode(state, i.startedAt)
+  },
+  encode(state, i) {
+    c.uint.encode(state, NODE_INFO_VERSION)
+    c.string.encode(state, i.name)
+    c.string.encode(state, i.region)
+    c.string.encode(state, i.httpUrl)
+    c.uint.encode(state, i.load)
+    c.uint.encode(state, i.startedAt)
+  },
+  decode(state) {
+    const version = c.uint.decode(state)
+    if (version !== NODE_INFO_VERSION) throw WIRE_INVALID(`node info version ${version}`)
+    return {
+      name: c.string.decode(state),
+      region: c.string.decode(state),
+      httpUrl: c.string.decode(state),
+      load: c.uint.decode(state),
+      startedAt: c.uint.decode(state)
+    }
+  }
+}

@@ -1,41 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { request } from 'undici'
+import { CLI, startEdge as startShared } from '../support/processes.js'
 import { SEED_WASM_BASE64 } from '../wasm/wat.js'
 
-const cli = fileURLToPath(new URL('../../bin/swarm-lambda.js', import.meta.url))
-
-interface Running {
-  child: ChildProcess
-  url: string
-}
-
-/** Starts `swarm-lambda edge` and resolves once its "edge ready" log line names its URL. */
-async function startEdge(
-  t: Pick<typeof import('tap').default, 'teardown'>,
-  stateDir: string
-): Promise<Running> {
-  const child = spawn(process.execPath, [cli, 'edge', '--port', '0', '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SWARMLAMBDA_NODE_NAME: 'edge-p', SWARMLAMBDA_LOG_LEVEL: 'info' }
-  })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
-  const lines = createInterface({ input: child.stdout! })
-  for await (const line of lines) {
-    const entry = JSON.parse(line) as { msg?: string; url?: string }
-    if (entry.msg === 'edge ready' && entry.url !== undefined) {
-      lines.removeAllListeners()
-      child.stdout!.resume()
-      return { child, url: entry.url }
-    }
-  }
-  throw new Error(`the edge exited before it was ready (code ${child.exitCode})`)
-}
+const cli = CLI
+const startEdge = (t: Parameters<typeof startShared>[0], stateDir: string) =>
+  startShared(t, stateDir, { SWARMLAMBDA_NODE_NAME: 'edge-p' })
 
 async function json(method: 'GET' | 'POST', url: string, body?: unknown) {
   const res = await request(url, { method, body: body === undefined ? null : JSON.stringify(body) })

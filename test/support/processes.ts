@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+/** The compiled CLI (tests run from dist/test/...). */
+export const CLI = fileURLToPath(new URL('../../bin/swarm-lambda.js', import.meta.url))
+
+/** What tests need of tap to clean up after themselves. */
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** A started child process and what it said when ready. */
+export interface Started {
+  child: ChildProcess
+  ready: Record<string, unknown>
+}
+
+/**
+ * Starts `swarm-lambda ARGS` and resolves with the first JSON line on stdout whose `msg` is
+ * `readyMsg`; the process is SIGKILLed at teardown if it is still running.
+ */
+export async function startCli(
+  t: Teardown,
+  args: string[],
+  readyMsg: string,
+  env: Record<string, string> = {}
+): Promise<Started> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env }
+  })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const lines = createInterface({ input: child.stdout! })
+  for await (const line of lines) {
+    const entry = JSON.parse(line) as Record<string, unknown>
+    if (entry.msg === readyMsg) {
+      lines.removeAllListeners()
+      child.stdout!.resume() // keep draining its logs
+      return { child, ready: entry }
+    }
+  }
+  throw new Error(
+    `swarm-lambda ${args.join(' ')} exited before "${readyMsg}" (code ${child.exitCode})`
+  )
+}
+
+/** Starts an edge on a free port; resolves with its URL once it is ready. */
+export async function startEdge(
+  t: Teardown,
+  stateDir: string,
+  env: Record<string, string> = {}
+): Promise<{ child: ChildProcess; url: string }> {
+  const { child, ready } = await startCli(
+    t,
+    ['edge', '--port', '0', '--state-dir', stateDir],
+    'edge ready',
+    { SWARMLAMBDA_LOG_LEVEL: 'info', ...env }
+  )
+  return { child, url: ready.url as string }
+}
+
+/** Starts a DHT bootstrap node on a port of its own; resolves with "host:port". */
+export async function startDht(t: Teardown): Promise<{ child: ChildProcess; bootstrap: string }> {
+  const port = 49_800 + Math.floor(Math.random() * 150)
+  const { child, ready } = await startCli(t, ['dht', '--port', String(port)], 'dht ready')
+  return { child, bootstrap: ready.bootstrap as string }
+}
+
+/** Sends a signal and resolves with the exit code and signal. */
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  child.kill(signal)
+  return (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+}
