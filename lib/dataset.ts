@@ -3,6 +3,12 @@ import { INVALID_DATASET } from './errors.js'
 /** The largest dataset accepted as JSON, in items (a binary encoding is the way past this). */
 export const MAX_JSON_DATASET_ITEMS = 10_000_000
 
+/** Refuses an empty dataset: there is nothing to run it on. */
+export function requireItems(dataset: Int32Array): Int32Array {
+  if (dataset.length === 0) throw INVALID_DATASET('the dataset is empty')
+  return dataset
+}
+
 /**
  * Narrows a parsed JSON value to an ABI v1 dataset: an array of integers that fit in an i32.
  * The first offending item is named, so a client can find it.

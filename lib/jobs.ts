@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { SwarmError } from './errors.js'
-import type { InvocationResult } from './scheduler/run.js'
+import type { Invocation, InvocationResult, Scheduler } from './scheduler/run.js'
 
 /** Jobs kept at most (running and finished); the oldest finished ones go first beyond this. */
 const MAX_JOBS = 10_000
@@ -40,11 +40,13 @@ export class Jobs {
     this.ttlMs = options.ttlMs
   }
 
-  /** Records a new pending job and follows `work` to its end. */
-  start(functionName: string, shardsTotal: number, work: Promise<InvocationResult>): Job {
+  /** Starts an invocation on the scheduler as a pending job and follows it to its end. */
+  start(invocation: Invocation, scheduler: Scheduler): Job {
+    const shardsTotal = scheduler.shardCount(invocation)
+    const work = scheduler.run(invocation)
     const job: Job = {
       id: randomBytes(16).toString('hex'),
-      functionName,
+      functionName: invocation.functionName,
       status: 'pending',
       created: Date.now(),
       finished: null,

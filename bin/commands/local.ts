@@ -1,6 +1,7 @@
 import { parseDataset } from '../../lib/dataset.js'
 import { HOST_IMPORTS, type HostImportName } from '../../lib/wasm/host-imports.js'
-import { validate, type PolicyOptions } from '../../lib/wasm/policy.js'
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS } from '../../lib/registry/functions.js'
+import { PAGES_PER_MB, validate, type PolicyOptions } from '../../lib/wasm/policy.js'
 import { WasmPool } from '../../lib/wasm/pool.js'
 import {
   inputOptions,
@@ -11,10 +12,6 @@ import {
   UsageError,
   type Command
 } from '../command.js'
-
-const DEFAULT_MEMORY_MB = 128
-const DEFAULT_TIMEOUT_MS = 3_000
-const PAGES_PER_MB = 16
 
 const limitOptions: Command['options'] = {
   'memory-mb': { type: 'string', default: String(DEFAULT_MEMORY_MB) },

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { parseDataset } from '../dataset.js'
+import { parseDataset, requireItems } from '../dataset.js'
 import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
 import type { Abi } from '../wasm/policy.js'
 import { parseJson } from './aws.js'
@@ -36,6 +36,5 @@ export function parsePayload(
         : value
     dataset = parseDataset(items)
   }
-  if (dataset.length === 0) throw INVALID_DATASET('the dataset is empty')
-  return dataset
+  return requireItems(dataset)
 }

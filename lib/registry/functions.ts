@@ -1,6 +1,6 @@
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import { CompiledCache } from '../wasm/cache.js'
-import type { ValidatedFunction } from '../wasm/policy.js'
+import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
 import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
 import type { Registry } from './registry.js'
@@ -9,7 +9,6 @@ export const DEFAULT_TIMEOUT_MS = 3_000
 export const MAX_TIMEOUT_MS = 900_000 // AWS's own ceiling: 15 minutes
 export const DEFAULT_MEMORY_MB = 128
 export const MAX_MEMORY_MB = 4_095 // wasm32 addresses 4 GiB, less one page
-const PAGES_PER_MB = 16
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
 /** A deploy request, from either API, parsed but not yet checked. */

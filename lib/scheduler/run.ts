@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { isFunctionError, SwarmError } from '../errors.js'
 import type { ValidatedFunction } from '../wasm/policy.js'
 import type { WasmPool } from '../wasm/pool.js'
-import type { Reduce } from '../wire/messages.js'
+import type { FunctionRecord, Reduce } from '../wire/messages.js'
 import { reduce, type Reduced } from './shards.js'
 
 /** Where and how one shard ran. */
@@ -32,6 +32,21 @@ export interface Invocation {
   timeoutMs: number
   fn: ValidatedFunction
   input: Int32Array | Uint8Array
+}
+
+/** The invocation of a stored function on an input. */
+export function invocationOf(
+  resolved: { record: FunctionRecord; fn: ValidatedFunction },
+  input: Int32Array | Uint8Array
+): Invocation {
+  const { record, fn } = resolved
+  return {
+    functionName: record.name,
+    reduce: record.reduce,
+    timeoutMs: record.timeoutMs,
+    fn,
+    input
+  }
 }
 
 /** Options for the scheduler. */

@@ -17,6 +17,8 @@ import { rewrite } from './rewrite.js'
 
 /** 64 KiB: the WebAssembly page. */
 export const PAGE_BYTES = 65_536
+/** Pages in a megabyte: function memory limits are set in MB, enforced in pages. */
+export const PAGES_PER_MB = 16
 /** The largest memory a function may be given: 4 GiB less one page is wasm32's ceiling. */
 export const MAX_MEMORY_PAGES = 65_535
 /** Tables beyond this many entries are refused: nothing an example needs, a cheap way to eat RAM. */

@@ -9,9 +9,9 @@ import {
 } from '../errors.js'
 import { HostTrap, linkHostImports } from './host-imports.js'
 import type { CallMessage, ModuleSpec, ReplyMessage } from './protocol.js'
+import { PAGE_BYTES } from './policy.js'
 import { MEMORY_IMPORT } from './rewrite.js'
 
-const PAGE_BYTES = 65_536
 /** Memories up to this size are zeroed and reused by the next instance of the same module. */
 const RECYCLE_MAX_BYTES = 1 << 20
 

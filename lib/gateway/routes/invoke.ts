@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
-import type { Invocation, InvocationResult } from '../../scheduler/run.js'
+import { invocationOf, type InvocationResult } from '../../scheduler/run.js'
 import { functionName, LATEST } from '../aws.js'
 import type { RouteContext } from '../context.js'
 import { parsePayload } from '../payload.js'
@@ -66,24 +66,18 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
       async handle(request): Promise<Reply> {
         const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
         const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')
-        const { record, fn } = await ctx.functions.resolve(
+        const resolved = await ctx.functions.resolve(
           functionName(request.params[0] as string, request.url)
         )
-        const invocation: Invocation = {
-          functionName: record.name,
-          reduce: record.reduce,
-          timeoutMs: record.timeoutMs,
-          fn,
-          input: parsePayload(fn.abi, request.body, request.headers)
-        }
+        const { record, fn } = resolved
+        const invocation = invocationOf(
+          resolved,
+          parsePayload(fn.abi, request.body, request.headers)
+        )
         const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
         if (type === 'DryRun') return { status: 204, headers }
         if (type === 'Event') {
-          const job = ctx.jobs.start(
-            record.name,
-            ctx.scheduler.shardCount(invocation),
-            ctx.scheduler.run(invocation)
-          )
+          const job = ctx.jobs.start(invocation, ctx.scheduler)
           return { status: 202, headers: { ...headers, [JOB_ID_HEADER]: job.id } }
         }
 

@@ -1,7 +1,7 @@
-import { parseDataset } from '../../dataset.js'
-import { INVALID_DATASET, INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
+import { parseDataset, requireItems } from '../../dataset.js'
+import { INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
 import type { Job } from '../../jobs.js'
-import type { Invocation } from '../../scheduler/run.js'
+import { invocationOf, type Invocation } from '../../scheduler/run.js'
 import { asObject, parseJson } from '../aws.js'
 import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
@@ -59,21 +59,14 @@ export function jobRoutes(ctx: RouteContext): Route[] {
       path: /^\/api\/v1\/jobs\/?$/,
       async handle({ body }) {
         const fields = new Fields(asObject(parseJson(body), 'the body'))
-        const dataset = parseDataset(fields.raw('dataset'))
-        if (dataset.length === 0) throw INVALID_DATASET('the dataset is empty')
+        const dataset = requireItems(parseDataset(fields.raw('dataset')))
         const name = fields.optionalString('function')
         let invocation: Invocation
         if (name !== undefined) {
-          const { record, fn } = await ctx.functions.resolve(name)
-          if (fn.abi !== 'v1')
+          const resolved = await ctx.functions.resolve(name)
+          if (resolved.fn.abi !== 'v1')
             throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
-          invocation = {
-            functionName: record.name,
-            reduce: record.reduce,
-            timeoutMs: record.timeoutMs,
-            fn,
-            input: dataset
-          }
+          invocation = invocationOf(resolved, dataset)
         } else {
           const fn = await ctx.functions.compile(fields.base64('wasm_base64'))
           if (fn.abi !== 'v1')
@@ -86,11 +79,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
             input: dataset
           }
         }
-        const job = ctx.jobs.start(
-          invocation.functionName,
-          ctx.scheduler.shardCount(invocation),
-          ctx.scheduler.run(invocation)
-        )
+        const job = ctx.jobs.start(invocation, ctx.scheduler)
         return { status: 202, body: { job_id: job.id, status: job.status } }
       }
     },
