@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { REGIONS, regionPosition } from './regions.js'
 
 /** Where the environment and the flags meet: one validated, frozen configuration of an edge. */
 
@@ -129,6 +130,11 @@ export function loadConfig(flags: Source, env: Source): Config {
 
   const nodeName = name('nodeName', DEFAULT_NODE_NAME)
   const region = name('region', DEFAULT_REGION)
+  if (NAME.test(region) && regionPosition(region) === null) {
+    problems.push(
+      `${describe('region')}: "${region}" is not a known region (${REGIONS.join(', ')})`
+    )
+  }
   const clusterId = name('clusterId', DEFAULT_CLUSTER_ID)
   const httpPort = integer('httpPort', DEFAULT_HTTP_PORT, 0, 65_535)
   const jobTtlMs = integer('jobTtlMs', DEFAULT_JOB_TTL_MS, 1_000, 7 * 24 * 3_600_000)

@@ -12,11 +12,13 @@ import { jobRoutes } from './gateway/routes/jobs.js'
 import { clusterRoutes } from './gateway/routes/cluster.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
-import { PeerTable } from './p2p/peers.js'
+import { Mesh } from './p2p/mesh.js'
 import { ClusterSwarm } from './p2p/swarm.js'
 import { createLogger } from './log.js'
 import { FunctionService } from './registry/functions.js'
 import { Registry } from './registry/registry.js'
+import { executeShard } from './rpc/execute.js'
+import type { PeerRpc } from './rpc/peer-rpc.js'
 import { Scheduler } from './scheduler/run.js'
 import { WasmPool, type PoolStats } from './wasm/pool.js'
 import { ModuleValidator } from './wasm/validator.js'
@@ -43,6 +45,8 @@ export class Edge {
   private closed: Promise<void> | null = null
   private key: Buffer | null = null
   private parts: { pool: WasmPool; jobs: Jobs } | null = null
+  private mesh: Mesh | null = null
+  private swarm: ClusterSwarm | null = null
 
   constructor(config: Config, options: EdgeOptions = {}) {
     this.config = config
@@ -78,6 +82,16 @@ export class Edge {
     return { pool: this.parts.pool.stats(), pendingJobs: this.parts.jobs.pending() }
   }
 
+  /** The RPC channel to a connected member (by swarm id), or null (also for a lone edge). */
+  member(id: string): PeerRpc | null {
+    return this.mesh?.peers.rpc(id) ?? null
+  }
+
+  /** This edge's swarm identity (hex public key); empty for a lone edge. */
+  get swarmId(): string {
+    return this.swarm?.id ?? ''
+  }
+
   /** Stops accepting, finishes or fails in-flight work, closes stores cleanly. */
   close(): Promise<void> {
     this.closed ??= (async () => {
@@ -97,7 +111,7 @@ export class Edge {
     this.closers.push(() => store.close())
     await store.ready()
 
-    const registry = new Registry(store)
+    const registry = new Registry(store, { log: this.log.child({ component: 'registry' }) })
     this.closers.push(() => registry.close())
     await registry.ready()
 
@@ -114,8 +128,6 @@ export class Edge {
     this.closers.push(() => jobs.close())
     this.parts = { pool, jobs }
 
-    let swarm: ClusterSwarm | null = null
-    let peers: PeerTable | null = null
     const startedAt = Date.now()
     const self = () => {
       const { queued, running } = pool.stats()
@@ -127,13 +139,19 @@ export class Edge {
         startedAt
       }
     }
+    const functions = new FunctionService(registry, validator)
     const ctx: RouteContext = {
       config,
-      functions: new FunctionService(registry, validator),
+      functions,
       scheduler: new Scheduler({ pool, nodeName: config.nodeName }),
       jobs,
       startedAt,
-      cluster: { id: () => swarm?.id ?? '', self, peers: () => peers?.list() ?? [] }
+      cluster: {
+        id: () => this.swarmId,
+        self,
+        peers: () => this.mesh?.peers.list() ?? [],
+        writers: () => registry.writerKeys().map((key) => key.toString('hex'))
+      }
     }
     const gateway = new Gateway({
       host: config.httpHost,
@@ -153,17 +171,24 @@ export class Edge {
 
     // With no bootstrap nodes there is no DHT to join (no internet here): a lone edge.
     if (config.bootstrap.length > 0) {
-      swarm = new ClusterSwarm({
+      const swarm = new ClusterSwarm({
         secrets: deriveSecrets(this.key),
         bootstrap: config.bootstrap,
         host: config.httpHost,
         log: this.log.child({ component: 'swarm' })
       })
-      const joined = swarm
-      this.closers.push(() => joined.close())
-      peers = new PeerTable({ swarm, self, log: this.log.child({ component: 'peers' }) })
-      const table = peers
-      this.closers.push(() => table.close())
+      this.swarm = swarm
+      this.closers.push(() => swarm.close())
+      const mesh = new Mesh({
+        swarm,
+        store,
+        registry,
+        handlers: { info: self, execute: executeShard(functions, pool) },
+        region: config.region,
+        log: this.log.child({ component: 'mesh' })
+      })
+      this.mesh = mesh
+      this.closers.push(() => mesh.close())
       await swarm.ready()
     }
     this.log.info({ url: this.url, region: config.region, stateDir: config.stateDir }, 'edge ready')

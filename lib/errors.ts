@@ -54,10 +54,17 @@ const CODES = {
   EXECUTOR_WORKER_FAILED: { status: 500, awsType: 'ServiceException', kind: 'service' },
   MODULE_NOT_LOADED: { status: 500, awsType: 'ServiceException', kind: 'service' },
 
+  // Members: a request to another edge did not get an answer.
+  PEER_UNAVAILABLE: { status: 503, awsType: 'ServiceException', kind: 'service' },
+  PEER_TIMEOUT: { status: 504, awsType: 'ServiceException', kind: 'service' },
+  PEER_FAILED: { status: 502, awsType: 'ServiceException', kind: 'service' },
+  MESSAGE_TOO_LARGE: { status: 500, awsType: 'ServiceException', kind: 'service' },
+
   // The edge itself.
   EDGE_CLOSING: { status: 503, awsType: 'ServiceException', kind: 'service' },
   WIRE_INVALID: { status: 500, awsType: 'ServiceException', kind: 'service' },
   WASM_CORRUPT: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  WASM_UNAVAILABLE: { status: 503, awsType: 'ServiceException', kind: 'service' },
   INTERNAL: { status: 500, awsType: 'ServiceException', kind: 'service' }
 } as const satisfies Record<string, CodeInfo>
 
@@ -85,6 +92,11 @@ export class SwarmError extends Error {
 /** True when an error is the function's own fault (trap, timeout, memory cap, bad output). */
 export function isFunctionError(err: unknown): err is SwarmError {
   return err instanceof SwarmError && err.kind === 'function'
+}
+
+/** True for a code in the catalogue (e.g. one received from a member). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(CODES, code)
 }
 
 /** Rebuilds a SwarmError from its code and message, e.g. after a worker or RPC hop. */
@@ -170,9 +182,25 @@ export const METHOD_NOT_ALLOWED = (method: string, path: string, allowed: readon
     `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`
   )
 
+export const PEER_UNAVAILABLE = (peer: string, cause?: unknown) =>
+  new SwarmError('PEER_UNAVAILABLE', `Member ${peer} is not connected`, { cause })
+export const PEER_TIMEOUT = (peer: string, method: string, ms: number) =>
+  new SwarmError('PEER_TIMEOUT', `Member ${peer} did not answer ${method} within ${ms} ms`)
+export const PEER_FAILED = (peer: string, method: string, cause: unknown) =>
+  new SwarmError('PEER_FAILED', `Member ${peer} failed ${method}: ${String(cause)}`, { cause })
+export const MESSAGE_TOO_LARGE = (what: string, bytes: number, limit: number) =>
+  new SwarmError(
+    'MESSAGE_TOO_LARGE',
+    `${what} takes ${bytes} bytes; a message carries ${limit} at most`
+  )
 export const EDGE_CLOSING = () => new SwarmError('EDGE_CLOSING', 'The edge is shutting down')
 export const WIRE_INVALID = (why: string) =>
   new SwarmError('WIRE_INVALID', `A stored or received record is malformed: ${why}`)
 export const WASM_CORRUPT = (sha256: string) =>
   new SwarmError('WASM_CORRUPT', `Stored module bytes do not match their sha256 ${sha256}`)
+export const WASM_UNAVAILABLE = (sha256: string) =>
+  new SwarmError(
+    'WASM_UNAVAILABLE',
+    `Module ${sha256} is not stored here and no member in reach has it`
+  )
 export const INTERNAL = (cause: unknown) => new SwarmError('INTERNAL', 'Internal error', { cause })

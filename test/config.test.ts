@@ -69,3 +69,17 @@ t.test('every problem is reported at once', async (t) => {
     /^--log-level \/ SWARMLAMBDA_LOG_LEVEL: "loud"/
   ])
 })
+
+t.test('a region outside the region table is refused, naming the known ones', async (t) => {
+  let error: unknown
+  try {
+    loadConfig({ region: 'mars-north-olympus' }, {})
+  } catch (err) {
+    error = err
+  }
+  t.ok(error instanceof ConfigError)
+  t.match((error as ConfigError).problems, [
+    /^--region \/ SWARMLAMBDA_REGION: "mars-north-olympus" is not a known region \(us-west-sfo, .*eu-central-fra/
+  ])
+  t.equal((error as ConfigError).problems.length, 1)
+})

@@ -13,6 +13,9 @@ export interface RouteContext {
   jobs: Jobs
   /** ms since the epoch when the edge started. */
   startedAt: number
-  /** This edge in the cluster: its swarm id ('' when it has joined none), its info, its peers. */
-  cluster: { id: () => string; self: () => NodeInfo; peers: () => Peer[] }
+  /**
+   * This edge in the cluster: its swarm id ('' when it has joined none), its info, its peers,
+   * and the registry writers (bee keys, hex) its view merges, its own first.
+   */
+  cluster: { id: () => string; self: () => NodeInfo; peers: () => Peer[]; writers: () => string[] }
 }

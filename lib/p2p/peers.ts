@@ -1,89 +1,152 @@
 import type { Logger } from 'pino'
-import { PeerRpc } from '../rpc/peer-rpc.js'
+import { regionDistanceKm, regionPosition, type GeoPoint } from '../regions.js'
+import type { PeerRpc } from '../rpc/peer-rpc.js'
 import type { NodeInfo } from '../wire/messages.js'
-import type { ClusterSwarm, Member } from './swarm.js'
 
 /** How often each member is asked for its info (its RTT and load come with the answer). */
 const HEARTBEAT_MS = 2_000
+/** A strike loses half its weight in this long, so an old failure stops counting. */
+const STRIKE_HALF_LIFE_MS = 30_000
+/** A member with this many (decayed) strikes is avoided until it answers again. */
+const STRIKE_LIMIT = 2
 
 /** One member as this edge sees it. */
 export interface Peer {
   id: string
   info: NodeInfo
+  /** Where its region is (null for a region outside the table). */
+  geo: GeoPoint | null
+  /** Great-circle km from this edge's region to the member's. */
+  distanceKm: number
   /** Round trip of the last heartbeat. */
   rttMs: number
   /** ms since the epoch of the last answer. */
   lastSeen: number
   /** Heartbeats missed in a row (reset by an answer). */
   missed: number
+  /** Failures (missed heartbeats, failed requests), decayed with a 30 s half-life. */
+  strikes: number
+  /** Healthy: answering and not struck; members that are not are avoided for work. */
+  healthy: boolean
 }
 
 /** Options for the peer table. */
 export interface PeerTableOptions {
-  swarm: ClusterSwarm
-  /** What this edge answers about itself. */
-  self: () => NodeInfo
+  /** This edge's region, for distances. */
+  region: string
   log: Logger
   heartbeatMs?: number
+  now?: () => number
+}
+
+interface Entry {
+  rpc: PeerRpc
+  peer: Peer | null
+  strikes: number
+  struckAt: number
 }
 
 /**
- * Every authenticated member with its info, RTT and load, kept fresh by heartbeats over
- * protomux-rpc; a member leaves the table when its connection closes.
+ * Every authenticated member with its info, position, RTT, load and health, kept fresh by
+ * heartbeats over protomux-rpc. A member enters with its RPC channel and leaves when its
+ * connection closes; it is listed once it has answered.
  */
 export class PeerTable {
-  private readonly peers = new Map<string, Peer>()
-  private readonly rpcs = new Map<string, PeerRpc>()
+  private readonly entries = new Map<string, Entry>()
   private readonly options: PeerTableOptions
+  private readonly now: () => number
   private timer: NodeJS.Timeout | null = null
 
   constructor(options: PeerTableOptions) {
     this.options = options
-    options.swarm.on('member', (member) => this.onMember(member))
-    options.swarm.on('member-lost', (member) => this.onLost(member))
+    this.now = options.now ?? Date.now
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs ?? HEARTBEAT_MS)
     this.timer.unref()
   }
 
+  /** A member connected (or reconnected: its newer channel replaces the old one). */
+  add(id: string, rpc: PeerRpc): void {
+    const old = this.entries.get(id)
+    if (old !== undefined && old.rpc !== rpc) old.rpc.close()
+    this.entries.set(id, { rpc, peer: old?.peer ?? null, strikes: 0, struckAt: 0 })
+    void this.ask(id, rpc)
+  }
+
+  /** A member's connection closed: in-flight requests to it fail at once. */
+  remove(id: string): void {
+    this.entries.get(id)?.rpc.close()
+    this.entries.delete(id)
+  }
+
+  /** The RPC channel of a connected member, or null. */
+  rpc(id: string): PeerRpc | null {
+    return this.entries.get(id)?.rpc ?? null
+  }
+
+  /** Counts a failure against a member (a failed or late request). */
+  strike(id: string): void {
+    const entry = this.entries.get(id)
+    if (entry === undefined) return
+    entry.strikes = this.decayed(entry) + 1
+    entry.struckAt = this.now()
+  }
+
   /** Members that answered at least once, by name. */
   list(): Peer[] {
-    return [...this.peers.values()].sort((a, b) => (a.info.name < b.info.name ? -1 : 1))
+    const peers: Peer[] = []
+    for (const entry of this.entries.values()) {
+      if (entry.peer === null) continue
+      const strikes = this.decayed(entry)
+      peers.push({
+        ...entry.peer,
+        strikes: Math.round(strikes * 100) / 100,
+        healthy: entry.peer.missed === 0 && strikes < STRIKE_LIMIT
+      })
+    }
+    return peers.sort((a, b) =>
+      a.info.name < b.info.name ? -1 : a.info.name > b.info.name ? 1 : 0
+    )
   }
 
   /** Stops the heartbeats and closes the RPC channels. */
   close(): void {
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
-    for (const rpc of this.rpcs.values()) rpc.close()
-    this.rpcs.clear()
-    this.peers.clear()
+    for (const entry of this.entries.values()) entry.rpc.close()
+    this.entries.clear()
   }
 
-  private onMember(member: Member): void {
-    this.rpcs.get(member.id)?.close() // a newer connection to the same member replaces the old
-    const rpc = new PeerRpc(member.rpc, { info: this.options.self })
-    this.rpcs.set(member.id, rpc)
-    void this.ask(member.id, rpc)
-  }
-
-  private onLost(member: Member): void {
-    this.rpcs.get(member.id)?.close()
-    this.rpcs.delete(member.id)
-    this.peers.delete(member.id)
+  private decayed(entry: Entry): number {
+    if (entry.strikes === 0) return 0
+    return entry.strikes * 0.5 ** ((this.now() - entry.struckAt) / STRIKE_HALF_LIFE_MS)
   }
 
   private heartbeat(): void {
-    for (const [id, rpc] of this.rpcs) void this.ask(id, rpc)
+    for (const [id, entry] of this.entries) void this.ask(id, entry.rpc)
   }
 
   private async ask(id: string, rpc: PeerRpc): Promise<void> {
     try {
       const { info, rttMs } = await rpc.info()
-      if (this.rpcs.get(id) !== rpc) return // gone meanwhile
-      this.peers.set(id, { id, info, rttMs, lastSeen: Date.now(), missed: 0 })
+      const entry = this.entries.get(id)
+      if (entry?.rpc !== rpc) return // gone or replaced meanwhile
+      if (entry.peer !== null && entry.peer.missed > 0) entry.strikes = 0 // it answers again
+      entry.peer = {
+        id,
+        info,
+        geo: regionPosition(info.region),
+        distanceKm: Math.round(regionDistanceKm(this.options.region, info.region)),
+        rttMs,
+        lastSeen: this.now(),
+        missed: 0,
+        strikes: 0,
+        healthy: true
+      }
     } catch (err) {
-      const peer = this.peers.get(id)
-      if (peer !== undefined) peer.missed++
+      const entry = this.entries.get(id)
+      if (entry?.rpc !== rpc) return
+      if (entry.peer !== null) entry.peer.missed++
+      this.strike(id)
       this.options.log.debug({ err, peer: id.slice(0, 16) }, 'heartbeat failed')
     }
   }

@@ -34,10 +34,7 @@ export interface Member {
   id: string
   conn: NoiseSecretStream
   mux: Protomux
-  /**
-   * The RPC channel, created with the connection (a channel the remote opens before ours exists
-   * is rejected) but answering nothing until responders are added, after authentication.
-   */
+  /** The RPC channel, opened once the peer proved the key; 'member' listeners add responders. */
   rpc: ProtomuxRPC
 }
 
@@ -117,10 +114,14 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     conn.setKeepAlive(KEEP_ALIVE_MS)
     conn.setTimeout(IDLE_TIMEOUT_MS)
     const authenticated = authenticate(conn, secrets.authKey, authTimeoutMs)
-    const rpc = new ProtomuxRPC(Protomux.from(conn), { protocol: RPC_PROTOCOL })
+    // A member's RPC channel can arrive before we have checked its proof: protomux holds it
+    // while this resolves, then pairs it with ours, or rejects it if the proof failed. So a
+    // peer without the key never gets an RPC answer, not even "unknown method".
+    Protomux.from(conn).pair({ protocol: RPC_PROTOCOL }, () => authenticated.catch(() => undefined))
     authenticated.then(
       (mux) => {
         const id = (conn.remotePublicKey as Buffer).toString('hex')
+        const rpc = new ProtomuxRPC(mux, { protocol: RPC_PROTOCOL })
         const member: Member = { id, conn, mux, rpc }
         this.members.set(id, member)
         conn.once('close', () => {
@@ -131,7 +132,7 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
           this.emit('member-lost', member)
         })
         log.info({ peer: id.slice(0, 16) }, 'member authenticated')
-        this.emit('member', member)
+        this.emit('member', member) // listeners add responders now, before any request arrives
       },
       (err: Error & { why?: string }) => {
         const id = conn.remotePublicKey?.toString('hex') ?? 'unknown'

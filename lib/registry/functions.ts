@@ -58,7 +58,7 @@ export class FunctionService {
     if (request.reduce !== undefined && !REDUCERS.includes(request.reduce)) {
       throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
     }
-    if (!request.replace && (await this.registry.get(request.name)) !== null) {
+    if (!request.replace && this.registry.get(request.name) !== null) {
       throw FUNCTION_EXISTS(request.name)
     }
     const fn = await this.compile(request.wasm, memoryMb)
@@ -83,12 +83,19 @@ export class FunctionService {
   /** A live function's record and compiled module; FUNCTION_NOT_FOUND when there is none. */
   async resolve(name: string): Promise<Resolved> {
     const record = await this.get(name)
-    const fn = await this.compiled.get(key(record.sha256, record.memoryMb), async () =>
-      this.validator.validate(await this.registry.wasm(record), {
-        memoryPages: record.memoryMb * PAGES_PER_MB
+    return { record, fn: await this.module(record.sha256, record.memoryMb) }
+  }
+
+  /**
+   * A module by sha256 under a memory cap, compiled once per (sha256, cap): what a shard sent by
+   * a member names. Its bytes come from the registry (replicated, verified).
+   */
+  module(sha256: string, memoryMb: number): Promise<ValidatedFunction> {
+    return this.compiled.get(key(sha256, memoryMb), async () =>
+      this.validator.validate(await this.registry.wasm(sha256), {
+        memoryPages: memoryMb * PAGES_PER_MB
       })
     )
-    return { record, fn }
   }
 
   /** Compiles a module that is not in the registry (the seed's inline jobs), cached the same way. */
@@ -103,18 +110,18 @@ export class FunctionService {
   /** A live function's record; FUNCTION_NOT_FOUND when there is none. */
   async get(name: string): Promise<FunctionRecord> {
     checkName(name)
-    const record = await this.registry.get(name)
+    const record = this.registry.get(name)
     if (record === null) throw FUNCTION_NOT_FOUND(name)
     return record
   }
 
   /** The module bytes of a record, verified. */
   wasm(record: FunctionRecord): Promise<Uint8Array> {
-    return this.registry.wasm(record)
+    return this.registry.wasm(record.sha256)
   }
 
   /** Every live function. */
-  list(): Promise<FunctionRecord[]> {
+  async list(): Promise<FunctionRecord[]> {
     return this.registry.list()
   }
 

@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto'
 import type Corestore from 'corestore'
-import Hyperbee from 'hyperbee'
-import Hyperblobs from 'hyperblobs'
-import { WASM_CORRUPT } from '../errors.js'
-import {
-  blobId,
-  decode,
-  encode,
-  functionRecord,
-  type BlobId,
-  type FunctionRecord
-} from '../wire/messages.js'
+import type { Logger } from 'pino'
+import { WASM_CORRUPT, WASM_UNAVAILABLE } from '../errors.js'
+import { blobId, encode, functionRecord, type FunctionRecord } from '../wire/messages.js'
+import { KEYS, RegistryWriter } from './writer.js'
 
-const FUNCTION_PREFIX = 'fn/'
-const WASM_PREFIX = 'wasm/' // sha256 hex → BlobId: each module's bytes are stored once
-const FUNCTION_RANGE = { gt: 'fn/', lt: 'fn0' } // '0' sorts right after '/'
+/** How long reading a module's bytes may wait for replication before giving up. */
+const WASM_FETCH_TIMEOUT_MS = 5_000
 
 /** What a deploy says about a function; the registry adds the version, dates and storage. */
 export type FunctionSpec = Omit<
@@ -22,49 +14,96 @@ export type FunctionSpec = Omit<
   'sha256' | 'size' | 'version' | 'created' | 'modified' | 'deleted' | 'blob'
 >
 
+/** Options for the registry. */
+export interface RegistryOptions {
+  log: Logger
+  /** Called when a member's writer is opened (e.g. to tell others about it). */
+  onWriter?: (key: Buffer) => void
+}
+
 /**
- * The function registry of one edge: records in a Hyperbee (name → FunctionRecord, deletes kept
- * as tombstones so they can replicate), Wasm bytes in a Hyperblobs core, both in the edge's
- * Corestore. Bytes are addressed by sha256, stored once however many functions share them, and
- * verified on every read. Writes are serialized so versions never race.
+ * The cluster's function registry, as one edge sees it. Each edge writes only its own Hyperbee
+ * (records, deletes kept as tombstones, a wasm index and the writers it knows) and Hyperblobs
+ * core (module bytes by sha256, stored once); it mirrors every other member's writer it has
+ * learned of. The merged view takes, per function name, the record with the highest
+ * (version, writer key): a version is a logical clock, one more than the highest version of
+ * that name anywhere in the view, so a later deploy or delete on any edge wins everywhere.
+ * Reads come from the in-memory mirrors; module bytes are verified against their sha256.
  */
 export class Registry {
-  private readonly bee: Hyperbee<string, Buffer>
-  private readonly blobs: Hyperblobs
+  private readonly store: Corestore
+  private readonly log: Logger
+  private readonly onWriter: (key: Buffer) => void
+  private own: RegistryWriter | null = null
+  private readonly writers = new Map<string, RegistryWriter>()
+  private readonly opening = new Map<string, Promise<void>>()
   private writing: Promise<unknown> = Promise.resolve()
   private opened: Promise<void> | null = null
+  /** Writers our own bee names, met while it loads (opened once it has). */
+  private bootWriters: Buffer[] = []
   private closed: Promise<void> | null = null
 
-  constructor(store: Corestore) {
-    this.bee = new Hyperbee(store.get({ name: 'registry' }), {
-      keyEncoding: 'utf-8',
-      valueEncoding: 'binary'
-    })
-    this.blobs = new Hyperblobs(store.get({ name: 'blobs' }))
+  constructor(store: Corestore, options: RegistryOptions) {
+    this.store = store
+    this.log = options.log
+    this.onWriter = options.onWriter ?? (() => undefined)
   }
 
-  /** Opens the registry core and the blob core. Idempotent. */
+  /** Opens our writer and every writer we learned before (their stored entries loaded). */
   ready(): Promise<void> {
-    this.opened ??= Promise.all([this.bee.ready(), this.blobs.ready()]).then(() => undefined)
+    this.opened ??= (async () => {
+      const own = await RegistryWriter.own(this.store, this.events(), this.log)
+      this.own = own
+      this.writers.set(own.id, own)
+      const known = this.bootWriters
+      this.bootWriters = []
+      await this.learn(known)
+    })()
     return this.opened
   }
 
-  /** Closes both cores (the Corestore itself belongs to the caller). Idempotent. */
+  /** Closes every writer (the Corestore itself belongs to the caller). Idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      await this.opened?.catch(() => undefined)
       await this.writing.catch(() => undefined) // a failed write was already reported to its caller
-      await this.bee.close()
-      await this.blobs.close()
+      await Promise.all([...this.opening.values()])
+      await Promise.all([...this.writers.values()].map((w) => w.close()))
     })()
     return this.closed
   }
 
-  /** Stores a new version of a function (its first, or one more than the last, even if deleted). */
+  /** This edge's writer key (its registry bee's key). */
+  get key(): Buffer {
+    return this.writer().key
+  }
+
+  /** Every writer key in the view, ours included: what a member is told when it connects. */
+  writerKeys(): Buffer[] {
+    return [...this.writers.values()].map((w) => w.key)
+  }
+
+  /**
+   * Learns writers (from a member, or from a writer's own list): opens each one not yet known,
+   * and remembers it in our bee so it opens at boot and members learn it from us.
+   */
+  async learn(keys: readonly Buffer[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.open(key)))
+  }
+
+  /** Stores a new version of a function (one more than the highest version in the view). */
   put(spec: FunctionSpec, bytes: Uint8Array): Promise<FunctionRecord> {
     return this.serialized(async () => {
+      const own = this.writer()
       const sha256 = createHash('sha256').update(bytes).digest('hex')
-      const previous = await this.read(spec.name)
-      const blob = await this.storeBytes(sha256, bytes)
+      const previous = this.winner(spec.name)
+      let blob = own.modules.get(sha256)
+      if (blob === undefined) {
+        const blobs = own.blobs
+        if (blobs === null) throw new Error('our blob core is not open')
+        blob = await blobs.put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        await own.bee.put(KEYS.wasm + sha256, encode(blobId, blob))
+      }
       const now = Date.now()
       const record: FunctionRecord = {
         ...spec,
@@ -76,31 +115,34 @@ export class Registry {
         deleted: false,
         blob
       }
-      await this.bee.put(FUNCTION_PREFIX + spec.name, encode(functionRecord, record))
+      await own.bee.put(KEYS.function + spec.name, encode(functionRecord, record))
+      own.applyLocal(record, { sha256, id: blob })
       return record
     })
   }
 
   /** The live record of a function, or null when it never existed or was deleted. */
-  async get(name: string): Promise<FunctionRecord | null> {
-    const record = await this.read(name)
+  get(name: string): FunctionRecord | null {
+    const record = this.winner(name)
     return record === null || record.deleted ? null : record
   }
 
   /** Every live function, by name. */
-  async list(): Promise<FunctionRecord[]> {
-    const records: FunctionRecord[] = []
-    for await (const entry of this.bee.createReadStream(FUNCTION_RANGE)) {
-      const record = decode(functionRecord, entry.value)
-      if (!record.deleted) records.push(record)
-    }
-    return records
+  list(): FunctionRecord[] {
+    const names = new Set<string>()
+    for (const writer of this.writers.values())
+      for (const name of writer.records.keys()) names.add(name)
+    return [...names]
+      .sort()
+      .map((name) => this.get(name))
+      .filter((record): record is FunctionRecord => record !== null)
   }
 
   /** Deletes a function by writing a tombstone; false when there was nothing live to delete. */
   delete(name: string): Promise<boolean> {
     return this.serialized(async () => {
-      const previous = await this.read(name)
+      const own = this.writer()
+      const previous = this.winner(name)
       if (previous === null || previous.deleted) return false
       const tombstone: FunctionRecord = {
         ...previous,
@@ -108,31 +150,106 @@ export class Registry {
         modified: Date.now(),
         deleted: true
       }
-      await this.bee.put(FUNCTION_PREFIX + name, encode(functionRecord, tombstone))
+      await own.bee.put(KEYS.function + name, encode(functionRecord, tombstone))
+      own.applyLocal(tombstone)
       return true
     })
   }
 
-  /** The module bytes of a record, verified against its sha256. */
-  async wasm(record: FunctionRecord): Promise<Uint8Array> {
-    const bytes = await this.blobs.get(record.blob)
-    if (bytes === null || createHash('sha256').update(bytes).digest('hex') !== record.sha256) {
-      throw WASM_CORRUPT(record.sha256)
+  /** True when some writer in the view stores a module with this sha256. */
+  hasModule(sha256: string): boolean {
+    for (const writer of this.writers.values()) if (writer.modules.has(sha256)) return true
+    return false
+  }
+
+  /**
+   * A module's bytes by sha256, from whichever writer stores them (ours first), replicated from
+   * any member that has them and verified: WASM_CORRUPT when bytes do not match their hash,
+   * WASM_UNAVAILABLE when no writer in reach has them.
+   */
+  async wasm(sha256: string): Promise<Uint8Array> {
+    let corrupt = false
+    for (const writer of this.writers.values()) {
+      const id = writer.modules.get(sha256)
+      if (id === undefined || writer.blobs === null) continue
+      let bytes: Buffer | null = null
+      try {
+        bytes = await writer.blobs.get(id, { timeout: WASM_FETCH_TIMEOUT_MS })
+      } catch (err) {
+        this.log.warn({ err, sha256, writer: writer.id.slice(0, 16) }, 'module fetch failed')
+      }
+      if (bytes === null) continue
+      if (createHash('sha256').update(bytes).digest('hex') === sha256) return bytes
+      corrupt = true
     }
-    return bytes
+    throw corrupt ? WASM_CORRUPT(sha256) : WASM_UNAVAILABLE(sha256)
   }
 
-  private async read(name: string): Promise<FunctionRecord | null> {
-    const entry = await this.bee.get(FUNCTION_PREFIX + name)
-    return entry === null ? null : decode(functionRecord, entry.value)
+  private winner(name: string): FunctionRecord | null {
+    let best: FunctionRecord | null = null
+    let bestWriter = ''
+    for (const writer of this.writers.values()) {
+      const record = writer.records.get(name)
+      if (record === undefined) continue
+      if (
+        best === null ||
+        record.version > best.version ||
+        (record.version === best.version && writer.id > bestWriter)
+      ) {
+        best = record
+        bestWriter = writer.id
+      }
+    }
+    return best
   }
 
-  private async storeBytes(sha256: string, bytes: Uint8Array): Promise<BlobId> {
-    const known = await this.bee.get(WASM_PREFIX + sha256)
-    if (known !== null) return decode(blobId, known.value)
-    const id = await this.blobs.put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-    await this.bee.put(WASM_PREFIX + sha256, encode(blobId, id))
-    return id
+  private events() {
+    return {
+      record: () => undefined,
+      writer: (key: Buffer) => {
+        if (this.own === null) this.bootWriters.push(key)
+        else void this.open(key)
+      }
+    }
+  }
+
+  private open(key: Buffer): Promise<void> {
+    const id = key.toString('hex')
+    if (this.writers.has(id) || this.closed !== null) return Promise.resolve()
+    let opening = this.opening.get(id)
+    if (opening === undefined) {
+      opening = (async () => {
+        try {
+          const writer = await RegistryWriter.remote(this.store, key, this.events(), this.log)
+          if (this.closed !== null) return void (await writer.close())
+          this.writers.set(id, writer)
+          await this.remember(key)
+          this.log.info({ writer: id.slice(0, 16) }, 'registry writer added')
+          this.onWriter(key)
+        } catch (err) {
+          this.log.warn({ err, writer: id.slice(0, 16) }, 'registry writer not opened')
+        } finally {
+          this.opening.delete(id)
+        }
+      })()
+      this.opening.set(id, opening)
+    }
+    return opening
+  }
+
+  /** Notes a writer in our bee (once), so it opens at boot and members learn it from us. */
+  private async remember(key: Buffer): Promise<void> {
+    const own = this.writer()
+    if (key.equals(own.key)) return
+    const entry = KEYS.writer + key.toString('hex')
+    await this.serialized(async () => {
+      if ((await own.bee.get(entry)) === null) await own.bee.put(entry, Buffer.alloc(0))
+    })
+  }
+
+  private writer(): RegistryWriter {
+    if (this.own === null) throw new Error('the registry is not ready')
+    return this.own
   }
 
   private serialized<T>(write: () => Promise<T>): Promise<T> {

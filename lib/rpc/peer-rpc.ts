@@ -1,48 +1,148 @@
 import c from 'compact-encoding'
 import type ProtomuxRPC from 'protomux-rpc'
-import { nodeInfo, type NodeInfo } from '../wire/messages.js'
+import {
+  fromCode,
+  INTERNAL,
+  isErrorCode,
+  MESSAGE_TOO_LARGE,
+  PEER_FAILED,
+  PEER_TIMEOUT,
+  PEER_UNAVAILABLE,
+  SwarmError
+} from '../errors.js'
+import {
+  encodedLength,
+  executeReply,
+  executeRequest,
+  nodeInfo,
+  writerKeys,
+  type ExecuteReply,
+  type ExecuteRequest,
+  type NodeInfo
+} from '../wire/messages.js'
+
 /** A request unanswered after this long fails (protomux-rpc has no deadline by default). */
 export const REQUEST_TIMEOUT_MS = 2_000
+/**
+ * The largest message either side sends: bulk messages delay everything else on the connection
+ * (replication too) and one over 16 MiB destroys it. Shards are cut to fit.
+ */
+export const MAX_MESSAGE_BYTES = 1 << 20
 
 /** What this edge answers to its members. */
 export interface RpcHandlers {
   info(): NodeInfo
+  /** Registry writer keys this edge knows, its own first. */
+  writers(): Uint8Array[]
+  /** Runs a shard; a failure is a reply with a code, never a throw. */
+  execute(request: ExecuteRequest): Promise<ExecuteReply>
 }
+
+/** A shard's successful outcome, as the scheduler uses it. */
+export type ExecuteResult = Extract<ExecuteReply, { ok: true }>
 
 /**
  * Requests to, and answers for, one authenticated member over protomux-rpc on the connection
- * they share. Every request has a deadline; a closed connection fails requests at once.
- * Handlers run inside try/catch: a throw that is not an Error with a string code would crash
- * this process inside protomux-rpc's encoder, so any failure is re-thrown as a plain coded Error.
+ * they share. Every request has a deadline and fails with a coded error: PEER_TIMEOUT past it,
+ * PEER_UNAVAILABLE at once when the connection closes, the remote's own code when it answered
+ * with one. Responders never throw into protomux-rpc (a throw that is not an Error with a
+ * string code would crash this process in its encoder).
  */
 export class PeerRpc {
+  readonly peer: string
   private readonly rpc: ProtomuxRPC
 
   /** Takes a member's RPC channel (see Member.rpc) and starts answering on it. */
-  constructor(rpc: ProtomuxRPC, handlers: RpcHandlers) {
+  constructor(peer: string, rpc: ProtomuxRPC, handlers: RpcHandlers) {
+    this.peer = peer
     this.rpc = rpc
-    this.rpc.respond<null, NodeInfo>(
+    rpc.respond<null, NodeInfo>(
       'info',
       { requestEncoding: c.none, responseEncoding: nodeInfo },
       () => safely(() => handlers.info())
     )
+    rpc.respond<null, Uint8Array[]>(
+      'writers',
+      { requestEncoding: c.none, responseEncoding: writerKeys },
+      () => safely(() => handlers.writers())
+    )
+    rpc.respond<ExecuteRequest, ExecuteReply>(
+      'execute',
+      { requestEncoding: executeRequest, responseEncoding: executeReply },
+      async (request) => {
+        const reply = await handlers.execute(request).catch(failure)
+        const bytes = encodedLength(executeReply, reply)
+        return bytes <= MAX_MESSAGE_BYTES
+          ? reply
+          : failure(MESSAGE_TOO_LARGE('the shard output', bytes, MAX_MESSAGE_BYTES))
+      }
+    )
+  }
+
+  /** True once the channel is closed (the member left or was replaced). */
+  get closed(): boolean {
+    return this.rpc.closed
   }
 
   /** The member's info, and how long the round trip took. */
   async info(timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ info: NodeInfo; rttMs: number }> {
     const started = process.hrtime.bigint()
-    const info = await this.rpc.request<NodeInfo, null>('info', null, {
-      requestEncoding: c.none,
-      responseEncoding: nodeInfo,
-      timeout: timeoutMs
-    })
+    const info = await this.request<null, NodeInfo>('info', null, c.none, nodeInfo, timeoutMs)
     return { info, rttMs: Number(process.hrtime.bigint() - started) / 1e6 }
   }
 
-  /** Closes the RPC channel (the connection stays). */
+  /** The registry writers the member knows. */
+  async writers(timeoutMs = REQUEST_TIMEOUT_MS): Promise<Buffer[]> {
+    const keys = await this.request('writers', null, c.none, writerKeys, timeoutMs)
+    return keys.map((key) => Buffer.from(key))
+  }
+
+  /**
+   * Runs a shard on the member; resolves with its result, rejects with the coded error that
+   * stopped it (a function error keeps its code across the hop).
+   */
+  async execute(request: ExecuteRequest, deadlineMs: number): Promise<ExecuteResult> {
+    const bytes = encodedLength(executeRequest, request)
+    if (bytes > MAX_MESSAGE_BYTES) throw MESSAGE_TOO_LARGE('the shard', bytes, MAX_MESSAGE_BYTES)
+    const reply = await this.request('execute', request, executeRequest, executeReply, deadlineMs)
+    if (reply.ok) return reply
+    const code = isErrorCode(reply.code) ? reply.code : 'INTERNAL'
+    throw fromCode(code, reply.message)
+  }
+
+  /** Closes the RPC channel (the connection stays); pending requests fail PEER_UNAVAILABLE. */
   close(): void {
     this.rpc.destroy()
   }
+
+  private async request<Req, Res>(
+    method: string,
+    value: Req,
+    requestEncoding: c.Encoder<Req>,
+    responseEncoding: c.Encoder<Res>,
+    timeoutMs: number
+  ): Promise<Res> {
+    try {
+      return await this.rpc.request<Res, Req>(method, value, {
+        requestEncoding,
+        responseEncoding,
+        timeout: timeoutMs
+      })
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (code === 'TIMEOUT_EXCEEDED') throw PEER_TIMEOUT(this.peer, method, timeoutMs)
+      if (code === 'CHANNEL_CLOSED' || code === 'CHANNEL_DESTROYED' || this.rpc.closed) {
+        throw PEER_UNAVAILABLE(this.peer, err)
+      }
+      throw PEER_FAILED(this.peer, method, err)
+    }
+  }
+}
+
+/** A failure as a reply: its code if it has one from the catalogue, INTERNAL otherwise. */
+function failure(err: unknown): ExecuteReply {
+  const error = err instanceof SwarmError ? err : INTERNAL(err)
+  return { ok: false, code: error.code, message: error.message }
 }
 
 function safely<T>(work: () => T): T {

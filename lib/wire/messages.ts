@@ -205,3 +205,128 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
     }
   }
 }
+
+/** The registry writers a member knows (bee keys), its own first. */
+export const writerKeys: c.Encoder<Uint8Array[]> = versioned(1, 'writer list', c.array(c.fixed32))
+
+/** A shard sent to a member: the module by hash (never its bytes), limits and the input. */
+export interface ExecuteRequest {
+  /** sha256 (hex) of the module as uploaded. */
+  sha256: string
+  abi: (typeof ABIS)[number]
+  memoryMb: number
+  /** How long the call may run once started (the function's timeout, capped by the deadline). */
+  timeoutMs: number
+  /** v1: the shard's integers; v2: the payload bytes. */
+  input: Int32Array | Uint8Array
+}
+
+/** A shard's outcome: the call's result, or the coded error that stopped it. */
+export type ExecuteReply =
+  | {
+      ok: true
+      /** v1: execute's i32; v2: the output's byte length. */
+      result: number
+      micros: number
+      output: Int32Array | null
+      payload: Uint8Array | null
+    }
+  | { ok: false; code: string; message: string }
+
+/** ExecuteRequest, version 1. */
+export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute request', {
+  preencode(state, r) {
+    c.fixed32.preencode(state, Buffer.from(r.sha256, 'hex'))
+    c.uint.preencode(state, enumIndex(ABIS, r.abi))
+    c.uint.preencode(state, r.memoryMb)
+    c.uint.preencode(state, r.timeoutMs)
+    if (r.input instanceof Int32Array !== (r.abi === 'v1')) {
+      throw WIRE_INVALID(`a ${r.abi} shard takes ${r.abi === 'v1' ? 'integers' : 'bytes'}`)
+    }
+    if (r.input instanceof Int32Array) c.int32array.preencode(state, r.input)
+    else c.uint8array.preencode(state, r.input)
+  },
+  encode(state, r) {
+    c.fixed32.encode(state, Buffer.from(r.sha256, 'hex'))
+    c.uint.encode(state, enumIndex(ABIS, r.abi))
+    c.uint.encode(state, r.memoryMb)
+    c.uint.encode(state, r.timeoutMs)
+    if (r.input instanceof Int32Array) c.int32array.encode(state, r.input)
+    else c.uint8array.encode(state, r.input)
+  },
+  decode(state) {
+    const sha256 = Buffer.from(c.fixed32.decode(state)).toString('hex')
+    const abi = enumValue(ABIS, c.uint.decode(state), 'ABI')
+    const memoryMb = c.uint.decode(state)
+    const timeoutMs = c.uint.decode(state)
+    const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
+    return { sha256, abi, memoryMb, timeoutMs, input }
+  }
+})
+
+/** ExecuteReply, version 1. */
+export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply', {
+  preencode(state, r) {
+    c.bool.preencode(state, r.ok)
+    if (!r.ok) {
+      c.string.preencode(state, r.code)
+      c.string.preencode(state, r.message)
+      return
+    }
+    c.int.preencode(state, r.result)
+    c.uint.preencode(state, r.micros)
+    c.uint.preencode(state, (r.output === null ? 0 : 1) | (r.payload === null ? 0 : 2))
+    if (r.output !== null) c.int32array.preencode(state, r.output)
+    if (r.payload !== null) c.uint8array.preencode(state, r.payload)
+  },
+  encode(state, r) {
+    c.bool.encode(state, r.ok)
+    if (!r.ok) {
+      c.string.encode(state, r.code)
+      c.string.encode(state, r.message)
+      return
+    }
+    c.int.encode(state, r.result)
+    c.uint.encode(state, r.micros)
+    c.uint.encode(state, (r.output === null ? 0 : 1) | (r.payload === null ? 0 : 2))
+    if (r.output !== null) c.int32array.encode(state, r.output)
+    if (r.payload !== null) c.uint8array.encode(state, r.payload)
+  },
+  decode(state) {
+    if (!c.bool.decode(state)) {
+      return { ok: false, code: c.string.decode(state), message: c.string.decode(state) }
+    }
+    const result = c.int.decode(state)
+    const micros = c.uint.decode(state)
+    const flags = c.uint.decode(state)
+    const output = (flags & 1) !== 0 ? c.int32array.decode(state) : null
+    const payload = (flags & 2) !== 0 ? c.uint8array.decode(state) : null
+    return { ok: true, result, micros, output, payload }
+  }
+})
+
+/** Bytes a value takes on the wire (without encoding it). */
+export function encodedLength<T>(codec: c.Encoder<T>, value: T): number {
+  const state = c.state()
+  codec.preencode(state, value)
+  return state.end
+}
+
+/** Prefixes a codec with a version number; a decoder refuses other versions by name. */
+function versioned<T>(version: number, what: string, codec: c.Encoder<T>): c.Encoder<T> {
+  return {
+    preencode(state, value) {
+      c.uint.preencode(state, version)
+      codec.preencode(state, value)
+    },
+    encode(state, value) {
+      c.uint.encode(state, version)
+      codec.encode(state, value)
+    },
+    decode(state) {
+      const got = c.uint.decode(state)
+      if (got !== version) throw WIRE_INVALID(`${what} version ${got}`)
+      return codec.decode(state)
+    }
+  }
+}

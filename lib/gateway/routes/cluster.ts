@@ -1,14 +1,25 @@
+import { regionPosition } from '../../regions.js'
 import type { RouteContext } from '../context.js'
 import type { Route } from '../server.js'
 
-/** GET /cluster: this edge and every member it knows, with the links' RTT (for the dashboard). */
+/**
+ * GET /cluster: this edge and every member it knows (region, position, distance, load, RTT,
+ * health), the links' RTT (for the dashboard), and the registry writers this edge merges.
+ */
 export function clusterRoutes(ctx: RouteContext): Route[] {
   return [
     {
       method: 'GET',
       path: /^\/cluster\/?$/,
       async handle() {
-        const self = { id: ctx.cluster.id(), ...ctx.cluster.self(), self: true }
+        const info = ctx.cluster.self()
+        const self = {
+          id: ctx.cluster.id(),
+          ...info,
+          self: true,
+          geo: regionPosition(info.region),
+          distanceKm: 0
+        }
         const peers = ctx.cluster.peers()
         return {
           status: 200,
@@ -20,12 +31,17 @@ export function clusterRoutes(ctx: RouteContext): Route[] {
                 id: p.id,
                 ...p.info,
                 self: false,
+                geo: p.geo,
+                distanceKm: p.distanceKm,
                 rttMs: p.rttMs,
                 lastSeen: p.lastSeen,
-                missed: p.missed
+                missed: p.missed,
+                strikes: p.strikes,
+                healthy: p.healthy
               }))
             ],
-            links: peers.map((p) => ({ from: self.id, to: p.id, rttMs: p.rttMs }))
+            links: peers.map((p) => ({ from: self.id, to: p.id, rttMs: p.rttMs })),
+            writers: ctx.cluster.writers()
           }
         }
       }

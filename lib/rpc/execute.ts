@@ -1,0 +1,38 @@
+import { INVALID_PARAMETER, INVALID_REQUEST } from '../errors.js'
+import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry/functions.js'
+import type { WasmPool } from '../wasm/pool.js'
+import type { ExecuteReply, ExecuteRequest } from '../wire/messages.js'
+
+/**
+ * The `execute` responder: runs a member's shard on this edge's pool. The module is named by
+ * sha256 and comes from the replicated registry (verified, compiled once per hash and memory
+ * cap); limits are checked as if the request came from a client. Errors propagate as coded
+ * errors (PeerRpc turns them into replies).
+ */
+export function executeShard(
+  functions: FunctionService,
+  pool: WasmPool
+): (request: ExecuteRequest) => Promise<ExecuteReply> {
+  return async (request) => {
+    if (request.memoryMb < 1 || request.memoryMb > MAX_MEMORY_MB) {
+      throw INVALID_PARAMETER('memory', `must be from 1 to ${MAX_MEMORY_MB} MB`)
+    }
+    if (request.timeoutMs < 1 || request.timeoutMs > MAX_TIMEOUT_MS) {
+      throw INVALID_PARAMETER('timeout', `must be from 1 to ${MAX_TIMEOUT_MS} ms`)
+    }
+    const fn = await functions.module(request.sha256, request.memoryMb)
+    if (fn.abi !== request.abi) {
+      throw INVALID_REQUEST(
+        `module ${request.sha256} has ABI ${fn.abi}, the shard says ${request.abi}`
+      )
+    }
+    const out = await pool.run(fn, { input: request.input, timeoutMs: request.timeoutMs })
+    return {
+      ok: true,
+      result: out.result,
+      micros: out.micros,
+      output: out.output ?? null,
+      payload: out.payload ?? null
+    }
+  }
+}
