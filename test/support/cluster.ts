@@ -1,0 +1,135 @@
+import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import type tap from 'tap'
+import { request } from 'undici'
+import { startDht, startEdge } from './processes.js'
+
+/** What tests need of tap to set up and clean up. */
+type TestLike = Pick<typeof tap, 'teardown' | 'testdir'>
+
+/** GET /cluster, as far as tests read it. */
+export interface ClusterView {
+  self: string
+  nodes: {
+    id: string
+    name: string
+    region: string
+    httpUrl: string
+    self: boolean
+    geo: { lat: number; lon: number } | null
+    distanceKm: number
+    rttMs?: number
+    healthy?: boolean
+    strikes?: number
+  }[]
+  links: { from: string; to: string; rttMs: number }[]
+  writers: string[]
+}
+
+/** One edge process of a test cluster. */
+export interface TestEdge {
+  name: string
+  region: string
+  dir: string
+  url: string
+  child: ChildProcess
+}
+
+/** A JSON answer. */
+export interface Answer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Record<string, unknown>
+}
+
+/** A request to an edge, answered as JSON (an empty body reads as {}). */
+export async function http(
+  url: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown
+): Promise<Answer> {
+  const res = await request(url + path, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  })
+  const text = await res.body.text()
+  const json = text === '' ? {} : (JSON.parse(text) as unknown)
+  const object = typeof json === 'object' && json !== null ? json : { value: json }
+  return { status: res.statusCode, headers: res.headers, body: object as Record<string, unknown> }
+}
+
+/** GET /cluster. */
+export async function clusterView(url: string): Promise<ClusterView> {
+  return (await http(url, 'GET', '/cluster')).body as unknown as ClusterView
+}
+
+/**
+ * Polls `check` every 50 ms until it returns a value other than undefined, and resolves with
+ * it; rejects after `deadlineMs` (the condition is an event in another process: there is
+ * nothing to await but its visible effect).
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  deadlineMs = 30_000
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`not within ${deadlineMs} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Resolves once every edge lists every other one in GET /cluster. */
+export async function converge(edges: readonly { url: string }[]): Promise<ClusterView[]> {
+  return eventually('every edge lists every other one', async () => {
+    const views = await Promise.all(edges.map((e) => clusterView(e.url)))
+    return views.every((v) => v.nodes.length === edges.length) ? views : undefined
+  })
+}
+
+/** Regions the test edges get, in order. */
+export const TEST_REGIONS = ['us-west-sfo', 'us-east-iad', 'eu-central-fra'] as const
+
+/** Starts a local DHT bootstrap node and edges `edge-a`, `edge-b`, ... sharing one cluster key. */
+export async function startCluster(
+  t: TestLike,
+  count: number,
+  key = 'ab'.repeat(32)
+): Promise<{ bootstrap: string; key: string; edges: TestEdge[] }> {
+  const { bootstrap } = await startDht(t)
+  const names = Array.from({ length: count }, (_, i) => `edge-${String.fromCharCode(97 + i)}`)
+  const root = t.testdir(Object.fromEntries(names.map((n) => [n, {}])))
+  const edges = await Promise.all(
+    names.map((name, i) =>
+      startClusterEdge(
+        t,
+        { name, region: TEST_REGIONS[i % TEST_REGIONS.length]!, dir: join(root, name) },
+        bootstrap,
+        key
+      )
+    )
+  )
+  return { bootstrap, key, edges }
+}
+
+/** Starts (or restarts, on its state dir) one edge of a test cluster. */
+export async function startClusterEdge(
+  t: TestLike,
+  edge: { name: string; region: string; dir: string },
+  bootstrap: string,
+  key: string
+): Promise<TestEdge> {
+  const { child, url } = await startEdge(t, edge.dir, {
+    SWARMLAMBDA_NODE_NAME: edge.name,
+    SWARMLAMBDA_REGION: edge.region,
+    SWARMLAMBDA_CLUSTER_KEY: key,
+    SWARMLAMBDA_BOOTSTRAP: bootstrap
+  })
+  return { ...edge, url, child }
+}
