@@ -111,12 +111,18 @@ export class Edge {
     this.closers.push(() => store.close())
     await store.ready()
 
-    const registry = new Registry(store, { log: this.log.child({ component: 'registry' }) })
-    this.closers.push(() => registry.close())
-    await registry.ready()
-
     const validator = new ModuleValidator()
     this.closers.push(() => validator.close())
+    validator.warm()
+
+    let functions: FunctionService | null = null
+    const registry = new Registry(store, {
+      log: this.log.child({ component: 'registry' }),
+      onRemoteRecord: (record) => functions?.prefetch(record)
+    })
+    this.closers.push(() => registry.close())
+    await registry.ready()
+    functions = new FunctionService(registry, validator)
 
     const pool = new WasmPool(
       this.options.poolSize === undefined ? {} : { size: this.options.poolSize }
@@ -139,7 +145,6 @@ export class Edge {
         startedAt
       }
     }
-    const functions = new FunctionService(registry, validator)
     const ctx: RouteContext = {
       config,
       functions,

@@ -98,6 +98,15 @@ export class FunctionService {
     )
   }
 
+  /**
+   * Compiles a function that arrived from a member before anyone invokes it, so its first call
+   * here costs what it costs on the edge that deployed it. A failure is not cached: the invoke
+   * that needs the module retries and reports it.
+   */
+  prefetch(record: FunctionRecord): void {
+    if (!record.deleted) this.module(record.sha256, record.memoryMb).catch(() => undefined)
+  }
+
   /** Compiles a module that is not in the registry (the seed's inline jobs), cached the same way. */
   compile(wasm: Uint8Array, memoryMb = DEFAULT_MEMORY_MB): Promise<ValidatedFunction> {
     return this.validator.validate(wasm, { memoryPages: memoryMb * PAGES_PER_MB }).then((fn) => {

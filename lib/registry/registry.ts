@@ -17,8 +17,8 @@ export type FunctionSpec = Omit<
 /** Options for the registry. */
 export interface RegistryOptions {
   log: Logger
-  /** Called when a member's writer is opened (e.g. to tell others about it). */
-  onWriter?: (key: Buffer) => void
+  /** Called with each record a member's writer brings (e.g. to compile it before it is invoked). */
+  onRemoteRecord?: (record: FunctionRecord) => void
 }
 
 /**
@@ -33,7 +33,7 @@ export interface RegistryOptions {
 export class Registry {
   private readonly store: Corestore
   private readonly log: Logger
-  private readonly onWriter: (key: Buffer) => void
+  private readonly onRemoteRecord: (record: FunctionRecord) => void
   private own: RegistryWriter | null = null
   private readonly writers = new Map<string, RegistryWriter>()
   private readonly opening = new Map<string, Promise<void>>()
@@ -46,7 +46,7 @@ export class Registry {
   constructor(store: Corestore, options: RegistryOptions) {
     this.store = store
     this.log = options.log
-    this.onWriter = options.onWriter ?? (() => undefined)
+    this.onRemoteRecord = options.onRemoteRecord ?? (() => undefined)
   }
 
   /** Opens our writer and every writer we learned before (their stored entries loaded). */
@@ -205,7 +205,9 @@ export class Registry {
 
   private events() {
     return {
-      record: () => undefined,
+      record: (record: FunctionRecord, writer: RegistryWriter) => {
+        if (!writer.writable && this.winner(record.name) === record) this.onRemoteRecord(record)
+      },
       writer: (key: Buffer) => {
         if (this.own === null) this.bootWriters.push(key)
         else void this.open(key)
@@ -225,7 +227,6 @@ export class Registry {
           this.writers.set(id, writer)
           await this.remember(key)
           this.log.info({ writer: id.slice(0, 16) }, 'registry writer added')
-          this.onWriter(key)
         } catch (err) {
           this.log.warn({ err, writer: id.slice(0, 16) }, 'registry writer not opened')
         } finally {

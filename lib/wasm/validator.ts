@@ -43,6 +43,11 @@ export class ModuleValidator {
     })
   }
 
+  /** Starts the worker now, so the first validation does not pay its start-up. */
+  warm(): void {
+    if (!this.closed) this.worker ??= this.start()
+  }
+
   /** Stops the worker; pending validations fail. Idempotent. */
   async close(): Promise<void> {
     this.closed = true

@@ -43,6 +43,14 @@ t.test(
     const deployed = await deploy(a.url, 'sum', SUM)
     t.equal(deployed.status, 201)
     const at = Date.now()
+    await Promise.all(
+      [b, c].map(async (edge) => {
+        await eventually('listed', async () =>
+          (await describe(edge.url, 'sum')) === null ? undefined : true
+        )
+        t.comment(`deploy on A → listed on ${edge.name}: ${Date.now() - at} ms`)
+      })
+    )
     for (const edge of [b, c]) {
       const answer: Answer = await invocable(edge.url, 'sum', [1, 2, 3, 4, 5])
       t.comment(`deploy on A → invocable on ${edge.name}: ${Date.now() - at} ms`)
