@@ -150,6 +150,7 @@ export class Edge {
       functions,
       scheduler: new Scheduler({ pool, nodeName: config.nodeName }),
       jobs,
+      executor: () => pool.stats(),
       startedAt,
       cluster: {
         id: () => this.swarmId,

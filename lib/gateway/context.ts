@@ -4,6 +4,7 @@ import type { Peer } from '../p2p/peers.js'
 import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
 import type { Scheduler } from '../scheduler/run.js'
+import type { PoolStats } from '../wasm/pool.js'
 
 /** What route handlers work with: the edge's parts, passed in (no globals). */
 export interface RouteContext {
@@ -11,6 +12,8 @@ export interface RouteContext {
   functions: FunctionService
   scheduler: Scheduler
   jobs: Jobs
+  /** The executor's live counters (workers, queued and running calls, restarts). */
+  executor: () => PoolStats
   /** ms since the epoch when the edge started. */
   startedAt: number
   /**

@@ -1,7 +1,7 @@
 import type { RouteContext } from '../context.js'
 import type { Route } from '../server.js'
 
-/** GET /healthz: this node's name, region and uptime; answers while the node is up. */
+/** GET /healthz: this node's name, region, uptime, jobs and executor counters; answers while the node is up. */
 export function healthRoutes(ctx: RouteContext): Route[] {
   return [
     {
@@ -15,7 +15,8 @@ export function healthRoutes(ctx: RouteContext): Route[] {
             node: ctx.config.nodeName,
             region: ctx.config.region,
             uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-            pendingJobs: ctx.jobs.pending()
+            pendingJobs: ctx.jobs.pending(),
+            executor: ctx.executor()
           }
         }
       }
