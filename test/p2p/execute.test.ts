@@ -119,20 +119,23 @@ t.test('errors keep their codes across the hop', async (t) => {
   t.equal((await rpc.execute(shard(SUM, [2, 3]), 5_000)).result, 5)
 })
 
-t.test('C killed mid-request fails the request promptly (its connection times out) with a coded error', async (t) => {
-  const running = rpc.execute(shard(SPIN, [1], 60_000), 60_000)
-  running.catch(() => undefined)
-  await eventually('the shard runs on C', async () => {
-    const health = (await http(c.url, 'GET', '/healthz')).body as {
-      executor: { running: number }
-    }
-    return health.executor.running > 0 ? true : undefined
-  })
-  const killed = Date.now()
-  c.child.kill('SIGKILL')
-  const lost = await failure(running)
-  t.comment(`failed ${Date.now() - killed} ms after the kill (deadline 60000 ms)`)
-  t.equal(lost.code, 'PEER_UNAVAILABLE', 'the closed connection, not the deadline, failed it')
-  t.equal(lost.kind, 'service')
-  t.equal(b.member(cId), null, 'C left the peer table')
-})
+t.test(
+  'C killed mid-request fails the request promptly (its connection times out) with a coded error',
+  async (t) => {
+    const running = rpc.execute(shard(SPIN, [1], 60_000), 60_000)
+    running.catch(() => undefined)
+    await eventually('the shard runs on C', async () => {
+      const health = (await http(c.url, 'GET', '/healthz')).body as {
+        executor: { running: number }
+      }
+      return health.executor.running > 0 ? true : undefined
+    })
+    const killed = Date.now()
+    c.child.kill('SIGKILL')
+    const lost = await failure(running)
+    t.comment(`failed ${Date.now() - killed} ms after the kill (deadline 60000 ms)`)
+    t.equal(lost.code, 'PEER_UNAVAILABLE', 'the closed connection, not the deadline, failed it')
+    t.equal(lost.kind, 'service')
+    t.equal(b.member(cId), null, 'C left the peer table')
+  }
+)
