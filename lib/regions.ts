@@ -1,7 +1,7 @@
 /**
- * Where regions are: each region id (`<area>-<part>-<airport code>`) names a city, so placement
- * can prefer nearby edges before it has measured anything. Distances are great-circle
- * (haversine) kilometres.
+ * Where regions are: each region id (`<area>-<part>-<airport code>`, or an AWS region id such as
+ * `us-east-1`) names a city, so placement can prefer nearby edges before it has measured
+ * anything. Distances are great-circle (haversine) kilometres.
  */
 
 /** A point on Earth, in degrees. */
@@ -35,7 +35,29 @@ const TABLE = {
   'ap-southeast-syd': { lat: -33.95, lon: 151.18 },
   'ap-east-hkg': { lat: 22.31, lon: 113.91 },
   'ap-northeast-nrt': { lat: 35.77, lon: 140.39 },
-  'ap-northeast-icn': { lat: 37.46, lon: 126.44 }
+  'ap-northeast-icn': { lat: 37.46, lon: 126.44 },
+  // AWS region ids, at their metro areas, so an edge may be named after the region it mirrors.
+  'us-east-1': { lat: 38.95, lon: -77.46 },
+  'us-east-2': { lat: 39.96, lon: -83.0 },
+  'us-west-1': { lat: 37.35, lon: -121.96 },
+  'us-west-2': { lat: 45.84, lon: -119.7 },
+  'ca-central-1': { lat: 45.5, lon: -73.57 },
+  'sa-east-1': { lat: -23.55, lon: -46.63 },
+  'eu-west-1': { lat: 53.35, lon: -6.26 },
+  'eu-west-2': { lat: 51.51, lon: -0.13 },
+  'eu-west-3': { lat: 48.86, lon: 2.35 },
+  'eu-central-1': { lat: 50.11, lon: 8.68 },
+  'eu-north-1': { lat: 59.33, lon: 18.07 },
+  'eu-south-1': { lat: 45.46, lon: 9.19 },
+  'me-central-1': { lat: 24.45, lon: 54.38 },
+  'af-south-1': { lat: -33.92, lon: 18.42 },
+  'ap-south-1': { lat: 19.08, lon: 72.88 },
+  'ap-southeast-1': { lat: 1.35, lon: 103.82 },
+  'ap-southeast-2': { lat: -33.87, lon: 151.21 },
+  'ap-east-1': { lat: 22.32, lon: 114.17 },
+  'ap-northeast-1': { lat: 35.68, lon: 139.69 },
+  'ap-northeast-2': { lat: 37.57, lon: 126.98 },
+  'ap-northeast-3': { lat: 34.69, lon: 135.5 }
 } as const satisfies Record<string, GeoPoint>
 
 /** Every known region id. */
