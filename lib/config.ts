@@ -10,6 +10,8 @@ export const DEFAULT_REGION = 'us-west-sfo'
 export const DEFAULT_NODE_NAME = 'edge-a'
 /** Finished async jobs are kept this long for polling, then forgotten. */
 export const DEFAULT_JOB_TTL_MS = 10 * 60_000
+/** An invocation is cut into this many shards at most (one per executor worker, nearest first). */
+export const DEFAULT_MAX_SHARDS = 16
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** A validated edge configuration. */
@@ -25,6 +27,7 @@ export interface Config {
   bootstrap: { host: string; port: number }[]
   logLevel: (typeof LOG_LEVELS)[number]
   jobTtlMs: number
+  maxShards: number
 }
 
 /** Each setting: its flag, its environment variable, and its help line. */
@@ -78,6 +81,11 @@ export const SETTINGS = {
     flag: 'job-ttl-ms',
     env: 'SWARMLAMBDA_JOB_TTL_MS',
     help: `how long finished jobs are kept (default ${DEFAULT_JOB_TTL_MS})`
+  },
+  maxShards: {
+    flag: 'max-shards',
+    env: 'SWARMLAMBDA_MAX_SHARDS',
+    help: `most shards per invocation (default ${DEFAULT_MAX_SHARDS}; 1 runs everything here)`
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
@@ -118,7 +126,12 @@ export function loadConfig(flags: Source, env: Source): Config {
     }
     return value
   }
-  const integer = (key: 'httpPort' | 'jobTtlMs', fallback: number, min: number, max: number) => {
+  const integer = (
+    key: 'httpPort' | 'jobTtlMs' | 'maxShards',
+    fallback: number,
+    min: number,
+    max: number
+  ) => {
     const text = raw(key)
     if (text === undefined) return fallback
     const value = Number(text)
@@ -138,6 +151,7 @@ export function loadConfig(flags: Source, env: Source): Config {
   const clusterId = name('clusterId', DEFAULT_CLUSTER_ID)
   const httpPort = integer('httpPort', DEFAULT_HTTP_PORT, 0, 65_535)
   const jobTtlMs = integer('jobTtlMs', DEFAULT_JOB_TTL_MS, 1_000, 7 * 24 * 3_600_000)
+  const maxShards = integer('maxShards', DEFAULT_MAX_SHARDS, 1, 256)
 
   const httpHost = raw('httpHost') ?? DEFAULT_HTTP_HOST
   if (!HOSTNAME.test(httpHost))
@@ -177,6 +191,7 @@ export function loadConfig(flags: Source, env: Source): Config {
     clusterKey,
     bootstrap: Object.freeze(bootstrap) as Config['bootstrap'],
     logLevel,
-    jobTtlMs
+    jobTtlMs,
+    maxShards
   })
 }

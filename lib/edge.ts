@@ -19,7 +19,9 @@ import { FunctionService } from './registry/functions.js'
 import { Registry } from './registry/registry.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
-import { Scheduler } from './scheduler/run.js'
+import { localExecutor, remoteExecutor } from './scheduler/executors.js'
+import type { Candidate } from './scheduler/placement.js'
+import { Scheduler, type MemberExecutor } from './scheduler/run.js'
 import { WasmPool, type PoolStats } from './wasm/pool.js'
 import { ModuleValidator } from './wasm/validator.js'
 
@@ -87,6 +89,27 @@ export class Edge {
     return this.mesh?.peers.rpc(id) ?? null
   }
 
+  /** Members that may take shards now: healthy, answering, as placement sees them. */
+  private members(): MemberExecutor[] {
+    const mesh = this.mesh
+    if (mesh === null) return []
+    return mesh.peers.list().flatMap((peer) => {
+      const rpc = mesh.peers.rpc(peer.id)
+      if (rpc === null || !peer.healthy) return []
+      const candidate: Candidate = {
+        id: peer.id,
+        name: peer.info.name,
+        self: false,
+        distanceKm: peer.distanceKm,
+        rttMs: peer.rttMs,
+        load: peer.info.load,
+        workers: peer.info.workers,
+        healthy: peer.healthy
+      }
+      return [{ candidate, executor: remoteExecutor(peer.id, peer.info.name, rpc) }]
+    })
+  }
+
   /** This edge's swarm identity (hex public key); empty for a lone edge. */
   get swarmId(): string {
     return this.swarm?.id ?? ''
@@ -142,13 +165,20 @@ export class Edge {
         region: config.region,
         httpUrl: this.url,
         load: queued + running,
+        workers: pool.size,
         startedAt
       }
     }
     const ctx: RouteContext = {
       config,
       functions,
-      scheduler: new Scheduler({ pool, nodeName: config.nodeName }),
+      scheduler: new Scheduler({
+        local: localExecutor(pool, config.nodeName),
+        workers: pool.size,
+        maxShards: config.maxShards,
+        members: () => this.members(),
+        strike: (id) => this.mesh?.peers.strike(id)
+      }),
       jobs,
       executor: () => pool.stats(),
       startedAt,

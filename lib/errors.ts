@@ -59,6 +59,8 @@ const CODES = {
   PEER_TIMEOUT: { status: 504, awsType: 'ServiceException', kind: 'service' },
   PEER_FAILED: { status: 502, awsType: 'ServiceException', kind: 'service' },
   MESSAGE_TOO_LARGE: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  // No shard of an invocation answered before its deadline.
+  INVOCATION_TIMEOUT: { status: 504, awsType: 'ServiceException', kind: 'service' },
 
   // The edge itself.
   EDGE_CLOSING: { status: 503, awsType: 'ServiceException', kind: 'service' },
@@ -192,6 +194,12 @@ export const MESSAGE_TOO_LARGE = (what: string, bytes: number, limit: number) =>
   new SwarmError(
     'MESSAGE_TOO_LARGE',
     `${what} takes ${bytes} bytes; a message carries ${limit} at most`
+  )
+export const INVOCATION_TIMEOUT = (name: string, failures: readonly string[]) =>
+  new SwarmError(
+    'INVOCATION_TIMEOUT',
+    `No shard of ${name} answered before the deadline` +
+      (failures.length > 0 ? ` (failures: ${failures.join(', ')})` : '')
   )
 export const EDGE_CLOSING = () => new SwarmError('EDGE_CLOSING', 'The edge is shutting down')
 export const WIRE_INVALID = (why: string) =>

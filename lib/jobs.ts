@@ -42,25 +42,26 @@ export class Jobs {
 
   /** Starts an invocation on the scheduler as a pending job and follows it to its end. */
   start(invocation: Invocation, scheduler: Scheduler): Job {
-    const shardsTotal = scheduler.shardCount(invocation)
-    const work = scheduler.run(invocation)
     const job: Job = {
       id: randomBytes(16).toString('hex'),
       functionName: invocation.functionName,
       status: 'pending',
       created: Date.now(),
       finished: null,
-      shardsTotal,
+      shardsTotal: 0,
       shardsDone: 0,
       result: null,
       error: null
     }
+    const work = scheduler.run(invocation, (done, total) => {
+      job.shardsDone = done
+      job.shardsTotal = total
+    })
     this.jobs.set(job.id, job)
     this.evictBeyondCapacity()
     work.then(
       (result) => {
         job.result = result
-        job.shardsDone = result.shards.length
         this.finish(job, result.partial ? 'partial' : 'completed')
       },
       (err: SwarmError) => {

@@ -79,19 +79,21 @@ async function guard(work: () => Promise<number | void>): Promise<number | void>
 /** `deploy NAME FILE.wasm`: POST /functions. */
 export const deployCommand: Command = {
   summary: 'deploy a .wasm file as a function',
-  usage: `swarm-lambda deploy NAME FILE.wasm [--reduce sum|min|max|concat|none] [--timeout-ms N] [--memory-mb N]
+  usage: `swarm-lambda deploy NAME FILE.wasm [--reduce sum|min|max|concat|none] [--timeout-ms N] [--memory-mb N] [--header-items N]
 
 Deploys (or replaces) function NAME on the edge and prints its configuration.
 
   --reduce R            how shard results combine (default sum)
   --timeout-ms N        per-call deadline (default 3000)
   --memory-mb N         memory limit (default 128)
+  --header-items N      leading dataset items every shard gets (default 0)
 ${endpointHelp}`,
   options: {
     ...endpointOption,
     reduce: { type: 'string' },
     'timeout-ms': { type: 'string' },
-    'memory-mb': { type: 'string' }
+    'memory-mb': { type: 'string' },
+    'header-items': { type: 'string' }
   },
   run: (values, positionals) =>
     guard(async () => {
@@ -101,6 +103,7 @@ ${endpointHelp}`,
       if (values.reduce !== undefined) body.reduce = values.reduce
       if (values['timeout-ms'] !== undefined) body.timeoutMs = Number(values['timeout-ms'])
       if (values['memory-mb'] !== undefined) body.memoryMb = Number(values['memory-mb'])
+      if (values['header-items'] !== undefined) body.headerItems = Number(values['header-items'])
       const answer = await call(
         values.endpoint as string,
         'POST',

@@ -31,11 +31,17 @@ export function configuration(record: FunctionRecord, region: string) {
     PackageType: 'Zip',
     Architectures: ['wasm32'],
     RevisionId: `${record.sha256.slice(0, 8)}-${record.version}`,
-    Environment: { Variables: { SWARMLAMBDA_REDUCE: record.reduce } },
+    Environment: {
+      Variables: {
+        SWARMLAMBDA_REDUCE: record.reduce,
+        SWARMLAMBDA_HEADER_ITEMS: String(record.headerItems)
+      }
+    },
     // Ours, beyond AWS's shape: what the platform needs to know about the module.
     SwarmLambda: {
       abi: record.abi,
       reduce: record.reduce,
+      headerItems: record.headerItems,
       timeoutMs: record.timeoutMs,
       version: record.version,
       sha256: record.sha256

@@ -9,6 +9,8 @@ export const DEFAULT_TIMEOUT_MS = 3_000
 export const MAX_TIMEOUT_MS = 900_000 // AWS's own ceiling: 15 minutes
 export const DEFAULT_MEMORY_MB = 128
 export const MAX_MEMORY_MB = 4_095 // wasm32 addresses 4 GiB, less one page
+/** A header is parameters, sent with every shard: it must stay small. */
+export const MAX_HEADER_ITEMS = 1_024
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
 /** A deploy request, from either API, parsed but not yet checked. */
@@ -18,6 +20,7 @@ export interface DeployRequest {
   reduce?: Reduce | undefined
   timeoutMs?: number | undefined
   memoryMb?: number | undefined
+  headerItems?: number | undefined
   runtime?: string | undefined
   role?: string | undefined
   handler?: string | undefined
@@ -55,6 +58,10 @@ export class FunctionService {
     if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > MAX_MEMORY_MB) {
       throw INVALID_PARAMETER('memory', `must be an integer from 1 to ${MAX_MEMORY_MB} MB`)
     }
+    const headerItems = request.headerItems ?? 0
+    if (!Number.isInteger(headerItems) || headerItems < 0 || headerItems > MAX_HEADER_ITEMS) {
+      throw INVALID_PARAMETER('headerItems', `must be an integer from 0 to ${MAX_HEADER_ITEMS}`)
+    }
     if (request.reduce !== undefined && !REDUCERS.includes(request.reduce)) {
       throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
     }
@@ -70,6 +77,7 @@ export class FunctionService {
         reduce: fn.abi === 'v2' ? 'none' : (request.reduce ?? 'sum'),
         timeoutMs,
         memoryMb,
+        headerItems,
         runtime: request.runtime ?? 'provided.al2023',
         role: request.role ?? '',
         handler: request.handler ?? 'execute',

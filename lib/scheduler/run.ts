@@ -1,17 +1,40 @@
 import { performance } from 'node:perf_hooks'
-import { isFunctionError, SwarmError } from '../errors.js'
+import { INVOCATION_TIMEOUT, isFunctionError, SwarmError } from '../errors.js'
+import { MAX_MESSAGE_BYTES } from '../rpc/peer-rpc.js'
 import type { ValidatedFunction } from '../wasm/policy.js'
-import type { WasmPool } from '../wasm/pool.js'
 import type { FunctionRecord, Reduce } from '../wire/messages.js'
+import type { Executor, ShardRun, ShardTask } from './executors.js'
+import { place, rank, ranges, type Candidate } from './placement.js'
 import { reduce, type Reduced } from './shards.js'
+
+/** Attempts at one shard at most (the first, re-runs and backups together). */
+const MAX_ATTEMPTS = 3
+/** Input bytes per shard at most, so a shard and its framing fit in one RPC message. */
+const MAX_SHARD_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
+/** Backups start once this share of the shards is done... */
+const BACKUP_AFTER_DONE = 0.5
+/** ...for a shard running this many times longer than the median finished shard... */
+const BACKUP_SLOWER_THAN_MEDIAN = 2
+/** ...and at least this long. */
+const BACKUP_MIN_MS = 50
+/** How often running shards are checked for a backup. */
+const BACKUP_CHECK_MS = 20
+/** Room on top of the function's timeout for hops and one re-run: deadline = 2 × timeout + this. */
+const DEADLINE_SLACK_MS = 500
 
 /** Where and how one shard ran. */
 export interface ShardReport {
   index: number
-  edge: string
+  /** The edge whose answer counted (null when the shard is missing). */
+  edge: string | null
   attempts: number
+  /** Time of the attempt that counted, from its start to its answer. */
   ms: number
   items: number
+  /** Attempts that failed or were overtaken: which edge, and the error code. */
+  failures: { edge: string; code: string }[]
+  /** The answer came from a speculative backup. */
+  backup: boolean
 }
 
 /** The answer to an invocation. */
@@ -32,6 +55,10 @@ export interface Invocation {
   timeoutMs: number
   fn: ValidatedFunction
   input: Int32Array | Uint8Array
+  /** Leading items every shard gets (v1). */
+  headerItems: number
+  /** How members find the module (null for a module that is not in the registry: runs here). */
+  module: { sha256: string; memoryMb: number } | null
 }
 
 /** The invocation of a stored function on an input. */
@@ -45,72 +72,287 @@ export function invocationOf(
     reduce: record.reduce,
     timeoutMs: record.timeoutMs,
     fn,
-    input
+    input,
+    headerItems: record.headerItems,
+    module: { sha256: record.sha256, memoryMb: record.memoryMb }
   }
+}
+
+/** A member that can take shards: how placement sees it, and how to reach it. */
+export interface MemberExecutor {
+  candidate: Candidate
+  executor: Executor
 }
 
 /** Options for the scheduler. */
 export interface SchedulerOptions {
-  pool: WasmPool
-  /** This edge's name, reported per shard. */
-  nodeName: string
+  /** This edge's executor (see localExecutor) and how many shards it runs at once. */
+  local: Executor
+  workers: number
+  /** Members that may take shards now (none for a lone edge). */
+  members?: () => MemberExecutor[]
+  /** Called when a member failed a shard (not a function error): its health suffers. */
+  strike?: (id: string) => void
+  /** The most shards an invocation gets. */
+  maxShards: number
 }
 
+/** Called as shards finish: how many are done, of how many. */
+export type Progress = (done: number, total: number) => void
+
 /**
- * Runs invocations. On a single edge an invocation is one shard on the local pool; sharding over
- * peers (placement, failover, backups) builds on this contract without changing it.
+ * Runs invocations as MapReduce over this edge and its nearest healthy members: the dataset is
+ * cut into shards (the function's header goes to each), each shard goes to an executor chosen
+ * by placement, a shard whose executor fails, disconnects or misses the deadline is re-run on
+ * the next one, a straggler gets a speculative backup, and the first answer per shard counts.
+ * A function error is final. What is missing at the deadline makes the answer partial.
  */
 export class Scheduler {
-  private readonly pool: WasmPool
-  private readonly nodeName: string
+  private readonly options: SchedulerOptions
+  private readonly local: Executor
 
   constructor(options: SchedulerOptions) {
-    this.pool = options.pool
-    this.nodeName = options.nodeName
-  }
-
-  /** How many shards an invocation will have (jobs report progress against it). */
-  shardCount(_invocation: Invocation): number {
-    return 1
+    this.options = options
+    this.local = options.local
   }
 
   /** Runs an invocation; a function error rejects with its coded error, naming the shard. */
-  async run(invocation: Invocation): Promise<InvocationResult> {
-    const { fn, input } = invocation
-    const started = performance.now()
-    let out
+  run(invocation: Invocation, progress?: Progress): Promise<InvocationResult> {
+    return new InvocationRun(invocation, this.plan(invocation), this.options, progress).result
+  }
+
+  private plan(invocation: Invocation): Plan {
+    const self: Candidate = {
+      id: '',
+      name: this.local.name,
+      self: true,
+      distanceKm: 0,
+      rttMs: 0,
+      load: 0,
+      workers: this.options.workers,
+      healthy: true
+    }
+    const members = invocation.module === null ? [] : (this.options.members?.() ?? [])
+    const byId = new Map(members.map((m) => [m.candidate.id, m.executor]))
+    byId.set('', this.local)
+    const ranked = rank([self, ...members.map((m) => m.candidate)])
+    const executors = ranked.map((c) => byId.get(c.id) as Executor)
+    const { input, headerItems } = invocation
+    const shardable =
+      invocation.fn.abi === 'v1' && invocation.reduce !== 'none' && input.length > headerItems
+    if (!shardable) {
+      return { tasks: [{ index: 0, input, items: input.length }], firsts: [this.local], executors }
+    }
+    const items = input.length - headerItems
+    const placed = place(ranked, {
+      items,
+      maxShards: this.options.maxShards,
+      minShards: Math.ceil((items * 4) / MAX_SHARD_BYTES)
+    })
+    const header = input.subarray(0, headerItems)
+    const tasks = ranges(items, placed.length).map(({ start, end }, index) => {
+      const shard = new Int32Array(headerItems + end - start)
+      shard.set(header)
+      shard.set(input.subarray(headerItems + start, headerItems + end), headerItems)
+      return { index, input: shard, items: end - start }
+    })
+    const firsts = placed.map((c) => byId.get(c.id) as Executor)
+    return { tasks, firsts, executors }
+  }
+}
+
+/** How an invocation runs: its shards, where each goes first, where re-runs go (in order). */
+interface Plan {
+  tasks: ShardTask[]
+  firsts: Executor[]
+  executors: Executor[]
+}
+
+interface Attempt {
+  executor: Executor
+  started: number
+  backup: boolean
+  settled: boolean
+}
+
+interface ShardState {
+  task: ShardTask
+  /** Executor the shard was placed on. */
+  first: Executor
+  output: ShardRun | null
+  winner: Attempt | null
+  ms: number
+  attempts: Attempt[]
+  failures: { edge: string; code: string }[]
+  lastError: SwarmError | null
+}
+
+/** One invocation in flight: its shards, their attempts, the deadline and the backups. */
+class InvocationRun {
+  readonly result: Promise<InvocationResult>
+  private readonly shards: ShardState[]
+  private readonly deadline: number
+  private readonly finishedMs: number[] = []
+  private done = 0
+  private finished = false
+  private resolve!: (result: InvocationResult) => void
+  private reject!: (err: Error) => void
+  private readonly timers: NodeJS.Timeout[] = []
+
+  private readonly executors: Executor[]
+
+  constructor(
+    private readonly invocation: Invocation,
+    plan: Plan,
+    private readonly options: SchedulerOptions,
+    private readonly progress: Progress | undefined
+  ) {
+    this.executors = plan.executors
+    this.result = new Promise<InvocationResult>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    this.deadline = performance.now() + 2 * invocation.timeoutMs + DEADLINE_SLACK_MS
+    this.shards = plan.tasks.map((task, i) => ({
+      task,
+      first: plan.firsts[i] as Executor,
+      output: null,
+      winner: null,
+      ms: 0,
+      attempts: [],
+      failures: [],
+      lastError: null
+    }))
+    progress?.(0, this.shards.length)
+    for (const shard of this.shards) this.launch(shard, shard.first, false)
+    const deadline = setTimeout(() => this.finish(), this.deadline - performance.now())
+    this.timers.push(deadline)
+    if (this.shards.length > 1) this.timers.push(setInterval(() => this.backups(), BACKUP_CHECK_MS))
+  }
+
+  private launch(shard: ShardState, executor: Executor, backup: boolean): void {
+    const remaining = Math.max(1, Math.floor(this.deadline - performance.now()))
+    const timeoutMs = Math.min(this.invocation.timeoutMs, remaining)
+    const attempt: Attempt = { executor, started: performance.now(), backup, settled: false }
+    shard.attempts.push(attempt)
+    let running: Promise<ShardRun>
     try {
-      out = await this.pool.run(fn, { input, timeoutMs: invocation.timeoutMs })
+      running = executor.run(this.invocation, shard.task, timeoutMs, remaining)
     } catch (err) {
-      if (isFunctionError(err)) {
-        throw new SwarmError(err.code, `shard 0 on ${this.nodeName}: ${err.message}`)
+      running = Promise.reject(err)
+    }
+    running.then(
+      (out) => this.onAnswer(shard, attempt, out),
+      (err: unknown) => this.onFailure(shard, attempt, err, timeoutMs)
+    )
+  }
+
+  private onAnswer(shard: ShardState, attempt: Attempt, out: ShardRun): void {
+    attempt.settled = true
+    if (this.finished || shard.output !== null) return // a second answer for a shard never counts
+    shard.output = out
+    shard.winner = attempt
+    shard.ms = performance.now() - attempt.started
+    this.finishedMs.push(shard.ms)
+    this.done++
+    this.progress?.(this.done, this.shards.length)
+    if (this.done === this.shards.length) this.finish()
+  }
+
+  private onFailure(shard: ShardState, attempt: Attempt, err: unknown, timeoutMs: number): void {
+    attempt.settled = true
+    if (this.finished || shard.output !== null) return
+    const error = err instanceof SwarmError ? err : new SwarmError('INTERNAL', String(err))
+    shard.failures.push({ edge: attempt.executor.name, code: error.code })
+    shard.lastError = error
+    // A function error is the function's: final, unless the run was cut short by our deadline.
+    const cutShort = error.code === 'FUNCTION_TIMEOUT' && timeoutMs < this.invocation.timeoutMs
+    if (isFunctionError(error) && !cutShort) {
+      return this.fail(
+        new SwarmError(
+          error.code,
+          `shard ${shard.task.index} on ${attempt.executor.name}: ${error.message}`
+        )
+      )
+    }
+    if (attempt.executor.id !== '') this.options.strike?.(attempt.executor.id)
+    if (shard.attempts.some((a) => !a.settled)) return // another attempt is still running
+    const next = this.next(shard)
+    if (next !== null && this.deadline - performance.now() > 1) this.launch(shard, next, false)
+    else if (this.shards.every((s) => s.output !== null || s.attempts.every((a) => a.settled))) {
+      this.finish() // nothing left running and nothing left to try
+    }
+  }
+
+  /** Where a shard goes next: an executor it has not tried, nearest first; else this edge. */
+  private next(shard: ShardState): Executor | null {
+    if (shard.attempts.length >= MAX_ATTEMPTS) return null
+    const tried = new Set(shard.attempts.map((a) => a.executor))
+    return this.executors.find((e) => !tried.has(e)) ?? null
+  }
+
+  /** Speculative backups for stragglers once most shards are done (first answer wins). */
+  private backups(): void {
+    if (this.finished || this.done < Math.ceil(this.shards.length * BACKUP_AFTER_DONE)) return
+    const sorted = [...this.finishedMs].sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0
+    const threshold = Math.max(BACKUP_MIN_MS, BACKUP_SLOWER_THAN_MEDIAN * median)
+    const now = performance.now()
+    for (const shard of this.shards) {
+      if (shard.output !== null || shard.attempts.some((a) => a.backup)) continue
+      const running = shard.attempts.find((a) => !a.settled)
+      if (running === undefined || now - running.started < threshold) continue
+      const next = this.next(shard)
+      if (next !== null) this.launch(shard, next, true)
+    }
+  }
+
+  private fail(err: SwarmError): void {
+    if (this.finished) return
+    this.finished = true
+    this.stopTimers()
+    this.reject(err)
+  }
+
+  private finish(): void {
+    if (this.finished) return
+    this.finished = true
+    this.stopTimers()
+    const missing = this.shards.filter((s) => s.output === null).map((s) => s.task.index)
+    if (missing.length === this.shards.length) {
+      // Nothing to answer with: one shard's own error if it ended before the deadline, else a timeout.
+      const only = this.shards.length === 1 ? this.shards[0]?.lastError : null
+      if (only !== null && only !== undefined && performance.now() < this.deadline) {
+        return this.reject(only)
       }
-      throw err
+      const codes = this.shards.flatMap((s) => s.failures.map((f) => `${f.edge}: ${f.code}`))
+      return this.reject(INVOCATION_TIMEOUT(this.invocation.functionName, codes))
     }
-    const shard: ShardReport = {
-      index: 0,
-      edge: this.nodeName,
-      attempts: 1,
-      ms: Math.round((performance.now() - started) * 1000) / 1000,
-      items: fn.abi === 'v1' ? input.length : input.byteLength
+    const shards: ShardReport[] = this.shards.map((s) => ({
+      index: s.task.index,
+      edge: s.winner?.executor.name ?? null,
+      attempts: s.attempts.length,
+      ms: Math.round(s.ms * 1000) / 1000,
+      items: this.invocation.fn.abi === 'v1' ? s.task.items : s.task.input.byteLength,
+      failures: s.failures,
+      backup: s.winner?.backup ?? false
+    }))
+    const outputs = this.shards.flatMap((s) => (s.output === null ? [] : [s.output]))
+    const partial = missing.length > 0
+    if (this.invocation.fn.abi === 'v2') {
+      const payload = outputs[0]?.payload ?? new Uint8Array(0)
+      return this.resolve({ result: null, payload, partial, missing, shards })
     }
-    if (fn.abi === 'v2') {
-      return {
-        result: null,
-        payload: out.payload ?? new Uint8Array(0),
-        partial: false,
-        missing: [],
-        shards: [shard]
-      }
-    }
-    const shardOutput =
-      out.output === undefined ? { result: out.result } : { result: out.result, output: out.output }
-    return {
-      result: reduce(invocation.reduce, [shardOutput]),
+    this.resolve({
+      result: reduce(this.invocation.reduce, outputs),
       payload: null,
-      partial: false,
-      missing: [],
-      shards: [shard]
-    }
+      partial,
+      missing,
+      shards
+    })
+  }
+
+  private stopTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer)
   }
 }

@@ -32,6 +32,11 @@ export interface FunctionRecord {
   reduce: Reduce
   timeoutMs: number
   memoryMb: number
+  /**
+   * Leading items of a v1 dataset that are parameters, not data (e.g. mandelbrot's 7): every
+   * shard gets them, followed by its slice of the rest.
+   */
+  headerItems: number
   /** AWS fields a client sent and reads back; kept as given. */
   runtime: string
   role: string
@@ -46,7 +51,8 @@ export interface FunctionRecord {
   blob: BlobId
 }
 
-const RECORD_VERSION = 1
+/** Version 2 added headerItems; version 1 records read as headerItems 0. */
+const RECORD_VERSION = 2
 
 /** BlobId. */
 export const blobId: c.Encoder<BlobId> = {
@@ -82,7 +88,7 @@ function enumValue<T extends string>(values: readonly T[], index: number, what: 
   return value
 }
 
-/** FunctionRecord, version 1. */
+/** FunctionRecord, version 2 (reads version 1). */
 export const functionRecord: c.Encoder<FunctionRecord> = {
   preencode(state, r) {
     c.uint.preencode(state, RECORD_VERSION)
@@ -93,6 +99,7 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.uint.preencode(state, enumIndex(REDUCERS, r.reduce))
     c.uint.preencode(state, r.timeoutMs)
     c.uint.preencode(state, r.memoryMb)
+    c.uint.preencode(state, r.headerItems)
     c.string.preencode(state, r.runtime)
     c.string.preencode(state, r.role)
     c.string.preencode(state, r.handler)
@@ -112,6 +119,7 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.uint.encode(state, enumIndex(REDUCERS, r.reduce))
     c.uint.encode(state, r.timeoutMs)
     c.uint.encode(state, r.memoryMb)
+    c.uint.encode(state, r.headerItems)
     c.string.encode(state, r.runtime)
     c.string.encode(state, r.role)
     c.string.encode(state, r.handler)
@@ -124,7 +132,9 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
   },
   decode(state) {
     const version = c.uint.decode(state)
-    if (version !== RECORD_VERSION) throw WIRE_INVALID(`function record version ${version}`)
+    if (version !== 1 && version !== RECORD_VERSION) {
+      throw WIRE_INVALID(`function record version ${version}`)
+    }
     return {
       name: c.string.decode(state),
       sha256: Buffer.from(c.fixed32.decode(state)).toString('hex'),
@@ -133,6 +143,7 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
       reduce: enumValue(REDUCERS, c.uint.decode(state), 'reducer'),
       timeoutMs: c.uint.decode(state),
       memoryMb: c.uint.decode(state),
+      headerItems: version === 1 ? 0 : c.uint.decode(state),
       runtime: c.string.decode(state),
       role: c.string.decode(state),
       handler: c.string.decode(state),
@@ -169,13 +180,15 @@ export interface NodeInfo {
   httpUrl: string
   /** Calls queued or running on its executor: a load figure for placement. */
   load: number
+  /** Executor workers: how many shards it runs at once. */
+  workers: number
   /** ms since the epoch when it started. */
   startedAt: number
 }
 
-const NODE_INFO_VERSION = 1
+const NODE_INFO_VERSION = 2
 
-/** NodeInfo, version 1. */
+/** NodeInfo, version 2 (added workers). */
 export const nodeInfo: c.Encoder<NodeInfo> = {
   preencode(state, i) {
     c.uint.preencode(state, NODE_INFO_VERSION)
@@ -183,6 +196,7 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
     c.string.preencode(state, i.region)
     c.string.preencode(state, i.httpUrl)
     c.uint.preencode(state, i.load)
+    c.uint.preencode(state, i.workers)
     c.uint.preencode(state, i.startedAt)
   },
   encode(state, i) {
@@ -191,6 +205,7 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
     c.string.encode(state, i.region)
     c.string.encode(state, i.httpUrl)
     c.uint.encode(state, i.load)
+    c.uint.encode(state, i.workers)
     c.uint.encode(state, i.startedAt)
   },
   decode(state) {
@@ -201,6 +216,7 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
       region: c.string.decode(state),
       httpUrl: c.string.decode(state),
       load: c.uint.decode(state),
+      workers: c.uint.decode(state),
       startedAt: c.uint.decode(state)
     }
   }

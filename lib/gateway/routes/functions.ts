@@ -16,6 +16,13 @@ function reduceOf(value: string | undefined): Reduce | undefined {
   return value as Reduce
 }
 
+/** An integer passed as a string (AWS environment variables are strings). */
+function integerOf(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{1,9}$/.test(value)) throw INVALID_PARAMETER(name, 'must be a non-negative integer')
+  return Number(value)
+}
+
 /**
  * The control plane, twice: the seed's `/functions` API and AWS Lambda's
  * `/2015-03-31/functions` (CreateFunction, GetFunction, GetFunctionConfiguration,
@@ -38,6 +45,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
           reduce: reduceOf(fields.optionalString('reduce')),
           timeoutMs: fields.optionalInteger('timeoutMs'),
           memoryMb: fields.optionalInteger('memoryMb'),
+          headerItems: fields.optionalInteger('headerItems'),
           replace: true
         })
         return { status: 201, body: config(record) }
@@ -88,6 +96,10 @@ export function functionRoutes(ctx: RouteContext): Route[] {
           name: fields.string('FunctionName'),
           wasm: wasmFromCode(code.base64('ZipFile')),
           reduce: reduceOf(variables?.optionalString('SWARMLAMBDA_REDUCE')),
+          headerItems: integerOf(
+            'SWARMLAMBDA_HEADER_ITEMS',
+            variables?.optionalString('SWARMLAMBDA_HEADER_ITEMS')
+          ),
           timeoutMs: timeout === undefined ? undefined : timeout * 1000,
           memoryMb: fields.optionalInteger('MemorySize'),
           runtime: fields.optionalString('Runtime'),

@@ -101,11 +101,18 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           const reply = errorReply(outcome)
           return { ...reply, headers: { ...reply.headers, ...headers } }
         }
-        if (outcome.payload !== null) return { status: 200, headers, body: outcome.payload }
+        // Some shards lost after retries: 206, and which ones are missing.
+        const status = outcome.partial ? 206 : 200
+        if (outcome.payload !== null) return { status, headers, body: outcome.payload }
         return {
-          status: 200,
+          status,
           headers,
-          body: { result: outcome.result, partial: outcome.partial, shards: outcome.shards }
+          body: {
+            result: outcome.result,
+            partial: outcome.partial,
+            ...(outcome.partial ? { missing: outcome.missing } : {}),
+            shards: outcome.shards
+          }
         }
       }
     }

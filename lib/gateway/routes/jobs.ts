@@ -76,7 +76,9 @@ export function jobRoutes(ctx: RouteContext): Route[] {
             reduce: 'sum',
             timeoutMs: INLINE_JOB_TIMEOUT_MS,
             fn,
-            input: dataset
+            input: dataset,
+            headerItems: 0,
+            module: null // not in the registry: members could not fetch it, so it runs here
           }
         }
         const job = ctx.jobs.start(invocation, ctx.scheduler)

@@ -1,0 +1,81 @@
+import type { PeerRpc } from '../rpc/peer-rpc.js'
+import type { WasmPool } from '../wasm/pool.js'
+import type { Invocation } from './run.js'
+import type { ShardOutput } from './shards.js'
+
+/** One shard of an invocation: its position and its input (header included). */
+export interface ShardTask {
+  index: number
+  input: Int32Array | Uint8Array
+  /** Items of the dataset it covers (header excluded). */
+  items: number
+}
+
+/** What one attempt at a shard gives back. */
+export interface ShardRun extends ShardOutput {
+  /** v2: the bytes `handle` returned. */
+  payload?: Uint8Array
+}
+
+/** Somewhere a shard can run: this edge's pool or a member over RPC. */
+export interface Executor {
+  /** Swarm id of the member ('' for this edge). */
+  readonly id: string
+  readonly name: string
+  /**
+   * Runs a shard: it may run `timeoutMs` once started, and the answer is wanted within
+   * `deadlineMs` (the rest of the invocation's time). Rejects with a coded error.
+   */
+  run(
+    invocation: Invocation,
+    shard: ShardTask,
+    timeoutMs: number,
+    deadlineMs: number
+  ): Promise<ShardRun>
+}
+
+/** This edge's executor pool. */
+export function localExecutor(pool: WasmPool, name: string): Executor {
+  return {
+    id: '',
+    name,
+    async run(invocation, shard, timeoutMs) {
+      const out = await pool.run(invocation.fn, { input: shard.input, timeoutMs })
+      return {
+        result: out.result,
+        ...(out.output === undefined ? {} : { output: out.output }),
+        ...(out.payload === undefined ? {} : { payload: out.payload })
+      }
+    }
+  }
+}
+
+/**
+ * A member's executor, over the `execute` RPC: the shard carries the module's sha256 (the
+ * member has the bytes from the replicated registry), never the module.
+ */
+export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor {
+  return {
+    id,
+    name,
+    async run(invocation, shard, timeoutMs, deadlineMs) {
+      const module = invocation.module
+      if (module === null) throw new Error(`${invocation.functionName} is not in the registry`)
+      const reply = await rpc.execute(
+        {
+          sha256: module.sha256,
+          abi: invocation.fn.abi,
+          memoryMb: module.memoryMb,
+          timeoutMs,
+          input: shard.input
+        },
+        deadlineMs
+      )
+      return {
+        result: reply.result,
+        ...(reply.output === null ? {} : { output: reply.output }),
+        ...(reply.payload === null ? {} : { payload: reply.payload })
+      }
+    }
+  }
+}

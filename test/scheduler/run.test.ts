@@ -1,0 +1,215 @@
+import t from 'tap'
+import { PEER_UNAVAILABLE, FUNCTION_TRAP, SwarmError } from '../../lib/errors.js'
+import type { Executor, ShardRun, ShardTask } from '../../lib/scheduler/executors.js'
+import type { Candidate } from '../../lib/scheduler/placement.js'
+import { Scheduler, type Invocation, type MemberExecutor } from '../../lib/scheduler/run.js'
+import { validate } from '../../lib/wasm/policy.js'
+import { SEED_WASM_BASE64 } from '../wasm/wat.js'
+
+const fn = await validate(Buffer.from(SEED_WASM_BASE64, 'base64'), { memoryPages: 16 })
+
+/** The sum of a shard's items after the header, as the seed module computes it. */
+const sumOf = (shard: ShardTask, header: number) =>
+  Array.from(shard.input.subarray(header)).reduce((a, b) => a + b, 0)
+
+type Behaviour = (shard: ShardTask) => Promise<ShardRun>
+
+/** An executor that records what it was given and answers as told. */
+class Fake implements Executor {
+  readonly seen: ShardTask[] = []
+  pending = 0
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly behaviour: Behaviour
+  ) {}
+  run(_invocation: Invocation, shard: ShardTask): Promise<ShardRun> {
+    this.seen.push(shard)
+    this.pending++
+    return this.behaviour(shard).finally(() => this.pending--)
+  }
+}
+
+const answers =
+  (header = 0): Behaviour =>
+  async (shard) => ({ result: sumOf(shard, header) })
+const fails =
+  (error: () => SwarmError): Behaviour =>
+  async () => {
+    throw error()
+  }
+const never: Behaviour = () => new Promise<ShardRun>(() => undefined)
+
+function member(fake: Fake, over: Partial<Candidate> = {}): MemberExecutor {
+  return {
+    executor: fake,
+    candidate: {
+      id: fake.id,
+      name: fake.name,
+      self: false,
+      distanceKm: 100,
+      rttMs: 1,
+      load: 0,
+      workers: 1,
+      healthy: true,
+      ...over
+    }
+  }
+}
+
+function scheduler(local: Fake, members: Fake[], strikes: string[] = []): Scheduler {
+  return new Scheduler({
+    local,
+    workers: 1,
+    maxShards: 16,
+    members: () => members.map((m) => member(m)),
+    strike: (id) => strikes.push(id)
+  })
+}
+
+function invocation(input: number[], over: Partial<Invocation> = {}): Invocation {
+  return {
+    functionName: 'sum',
+    reduce: 'sum',
+    timeoutMs: 2_000,
+    fn,
+    input: Int32Array.from(input),
+    headerItems: 0,
+    module: { sha256: fn.sourceSha256, memoryMb: 1 },
+    ...over
+  }
+}
+
+const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+t.test('shards run on this edge and its members; results reduce exactly', async (t) => {
+  const [a, b, c] = [
+    new Fake('', 'a', answers()),
+    new Fake('b', 'b', answers()),
+    new Fake('c', 'c', answers())
+  ]
+  const progress: [number, number][] = []
+  const out = await scheduler(a, [b, c]).run(invocation(oneTo(10_000)), (done, total) =>
+    progress.push([done, total])
+  )
+  t.equal(out.result, 50_005_000)
+  t.equal(out.partial, false)
+  t.same(
+    out.shards.map((s) => [s.index, s.edge, s.attempts, s.items]),
+    [
+      [0, 'a', 1, 3334],
+      [1, 'b', 1, 3333],
+      [2, 'c', 1, 3333]
+    ]
+  )
+  t.same(progress[0], [0, 3])
+  t.same(progress.at(-1), [3, 3])
+  t.equal(progress.length, 4)
+})
+
+t.test('every shard gets the header, then its own slice', async (t) => {
+  const [a, b] = [new Fake('', 'a', answers(2)), new Fake('b', 'b', answers(2))]
+  const out = await scheduler(a, [b]).run(invocation([7, 9, 1, 2, 3, 4, 5], { headerItems: 2 }))
+  t.equal(out.result, 15)
+  t.same(Array.from(a.seen[0]!.input), [7, 9, 1, 2, 3])
+  t.same(Array.from(b.seen[0]!.input), [7, 9, 4, 5])
+})
+
+t.test(
+  'a shard whose member fails is re-run on the next executor, and the member struck',
+  async (t) => {
+    const strikes: string[] = []
+    const a = new Fake('', 'a', answers())
+    const b = new Fake(
+      'b',
+      'b',
+      fails(() => PEER_UNAVAILABLE('b'))
+    )
+    const out = await scheduler(a, [b], strikes).run(invocation(oneTo(100)))
+    t.equal(out.result, 5050)
+    const rerun = out.shards[1]!
+    t.equal(rerun.edge, 'a')
+    t.equal(rerun.attempts, 2)
+    t.same(rerun.failures, [{ edge: 'b', code: 'PEER_UNAVAILABLE' }])
+    t.same(strikes, ['b'])
+  }
+)
+
+t.test('a straggler gets a backup; the first answer wins and counts once', async (t) => {
+  let release = (_: ShardRun) => undefined as void
+  const a = new Fake('', 'a', answers())
+  const b = new Fake('b', 'b', () => new Promise<ShardRun>((resolve) => (release = resolve)))
+  const c = new Fake('c', 'c', answers())
+  const out = await scheduler(a, [b, c]).run(invocation(oneTo(300)))
+  t.equal(out.result, 45_150)
+  t.equal(b.pending, 1, 'answered while the straggler still ran')
+  const backedUp = out.shards[1]!
+  t.equal(backedUp.backup, true)
+  t.equal(backedUp.attempts, 2)
+  t.not(backedUp.edge, 'b')
+  release({ result: 1_000_000 }) // a late answer for a finished shard is ignored
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(out.result, 45_150)
+})
+
+t.test('a function error is final: not re-run, and it names the shard', async (t) => {
+  const a = new Fake('', 'a', answers())
+  const b = new Fake(
+    'b',
+    'b',
+    fails(() => FUNCTION_TRAP('unreachable executed'))
+  )
+  const err = await scheduler(a, [b])
+    .run(invocation(oneTo(10)))
+    .catch((e: unknown) => e)
+  t.ok(err instanceof SwarmError)
+  t.equal((err as SwarmError).code, 'FUNCTION_TRAP')
+  t.match((err as SwarmError).message, /^shard 1 on b: /)
+  t.equal(a.seen.length, 1, 'the trapped shard was not given to a')
+})
+
+t.test('shards lost after every retry make the answer partial, naming them', async (t) => {
+  // Shard 1 fails wherever it goes (PEER_UNAVAILABLE stands for any non-function failure).
+  const failsShard1 =
+    (name: string): Behaviour =>
+    async (shard) => {
+      if (shard.index === 1) throw PEER_UNAVAILABLE(name)
+      return { result: sumOf(shard, 0) }
+    }
+  const a = new Fake('', 'a', failsShard1('a'))
+  const b = new Fake('b', 'b', failsShard1('b'))
+  const c = new Fake('c', 'c', failsShard1('c'))
+  const out = await scheduler(a, [b, c]).run(invocation([1, 2, 3]))
+  t.equal(out.partial, true)
+  t.same(out.missing, [1])
+  t.equal(out.result, 4, 'what answered still reduces')
+  t.equal(out.shards[1]!.edge, null)
+  t.equal(out.shards[1]!.attempts, 3)
+})
+
+t.test('no shard by the deadline: INVOCATION_TIMEOUT', async (t) => {
+  const a = new Fake('', 'a', never)
+  const err = await scheduler(a, [new Fake('b', 'b', never)])
+    .run(invocation(oneTo(4), { timeoutMs: 20 }))
+    .catch((e: unknown) => e)
+  t.equal((err as SwarmError).code, 'INVOCATION_TIMEOUT')
+  t.equal((err as SwarmError).status, 504)
+})
+
+t.test('what does not shard runs as one shard here', async (t) => {
+  for (const over of [{ reduce: 'none' as const }, { module: null }]) {
+    const a = new Fake('', 'a', answers())
+    const b = new Fake('b', 'b', answers())
+    const out = await scheduler(a, [b]).run(invocation(oneTo(10), over))
+    t.equal(out.shards.length, 1)
+    t.equal(out.shards[0]!.edge, 'a')
+    t.equal(b.seen.length, 0)
+  }
+})
+
+t.test('an input too big for one message is cut even with no members', async (t) => {
+  const a = new Fake('', 'a', answers())
+  const out = await scheduler(a, []).run(invocation(new Array<number>(600_000).fill(1)))
+  t.equal(out.result, 600_000)
+  t.ok(out.shards.length >= 3, `${out.shards.length} shards of at most ~1 MiB`)
+})
