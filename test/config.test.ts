@@ -13,7 +13,8 @@ t.test('defaults', async (t) => {
     clusterKey: null,
     bootstrap: [],
     logLevel: 'info',
-    jobTtlMs: 600_000
+    jobTtlMs: 600_000,
+    maxShards: 16
   })
   t.ok(Object.isFrozen(config))
 })
@@ -33,6 +34,7 @@ t.test('environment variables, overridden by flags', async (t) => {
   t.equal(config.httpPort, 9000, 'the flag wins')
   t.equal(config.stateDir, 'state/prod/edge-b')
   t.equal(config.clusterKey, 'ab'.repeat(32))
+  t.equal(loadConfig({ 'max-shards': '1' }, {}).maxShards, 1)
   t.same(config.bootstrap, [
     { host: '127.0.0.1', port: 49737 },
     { host: 'localhost', port: 49738 }

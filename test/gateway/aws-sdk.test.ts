@@ -274,11 +274,19 @@ t.test('Invoke RequestResponse: sum of 1..1000', async (t) => {
   }
   t.equal(body.result, 500500)
   t.equal(body.partial, false)
-  t.equal(body.shards.length, 1)
-  const [shard] = body.shards
-  t.match(shard, { index: 0, edge: NODE, attempts: 1, items: 1000 })
-  t.equal(typeof shard?.ms, 'number')
-  t.ok((shard?.ms ?? -1) >= 0, 'ms is not negative')
+  // A lone edge cuts the dataset into a shard per executor worker.
+  t.same(
+    body.shards.map((s) => s.index),
+    body.shards.map((_, i) => i)
+  )
+  t.equal(
+    body.shards.reduce((n, s) => n + s.items, 0),
+    1000
+  )
+  for (const shard of body.shards) {
+    t.match(shard, { edge: NODE, attempts: 1, failures: [], backup: false })
+    t.ok(shard.ms >= 0, 'ms is not negative')
+  }
   t.same(Object.keys(body).sort(), ['partial', 'result', 'shards'])
 })
 
@@ -341,7 +349,12 @@ t.test('Invoke with LogType Tail returns a base64 Lambda-style log', async (t) =
   t.match(log, `REPORT RequestId: ${requestId}`)
   t.match(log, /Duration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 64 MB/)
   t.match(log, `shard 0: ${NODE}, 1 attempt(s)`)
-  t.match(log, '1000 items')
+  const items = [...log.matchAll(/, (\d+) items/g)].map((m) => Number(m[1]))
+  t.equal(
+    items.reduce((a, b) => a + b, 0),
+    1000,
+    'the shards cover the 1000 items'
+  )
 })
 
 t.test('Invoke by ARN, with Qualifier $LATEST, and with name:$LATEST', async (t) => {

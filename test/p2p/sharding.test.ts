@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises'
+import t from 'tap'
+import {
+  clusterView,
+  converge,
+  eventually,
+  http,
+  startCluster,
+  type Answer,
+  type TestEdge
+} from '../support/cluster.js'
+import { stop } from '../support/processes.js'
+import { SUM_EXECUTE, wat } from '../wasm/wat.js'
+
+const SUM = wat(`(module (memory (export "memory") 1) ${SUM_EXECUTE})`)
+/** Sums the items after its header, after spinning header[0] million loop turns. */
+const SLOW = wat(`(module (memory (export "memory") 1)
+  (func (export "execute") (param $ptr i32) (param $len i32) (result i32)
+    (local $i i32) (local $sum i32) (local $spin i32)
+    (local.set $spin (i32.mul (i32.load (local.get $ptr)) (i32.const 1000000)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $spin)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.set $i (i32.const 1))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (local.set $sum (i32.add (local.get $sum)
+        (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.get $sum)))`)
+/** Sums its items, but traps on 666. */
+const PICKY = wat(`(module (memory (export "memory") 1)
+  (func (export "execute") (param $ptr i32) (param $len i32) (result i32)
+    (local $i i32) (local $sum i32) (local $x i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (local.set $x (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (i32.eq (local.get $x) (i32.const 666)) (then unreachable))
+      (local.set $sum (i32.add (local.get $sum) (local.get $x)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.get $sum)))`)
+
+interface Shard {
+  index: number
+  edge: string | null
+  attempts: number
+  items: number
+  failures: { edge: string; code: string }[]
+  backup: boolean
+}
+
+const deploy = (edge: TestEdge, name: string, wasm: Uint8Array, extra: object = {}) =>
+  http(edge.url, 'POST', '/functions', {
+    name,
+    wasm_base64: Buffer.from(wasm).toString('base64'),
+    ...extra
+  })
+const invoke = (edge: TestEdge, name: string, dataset: number[]) =>
+  http(edge.url, 'POST', `/2015-03-31/functions/${name}/invocations`, { dataset })
+const shardsOf = (answer: Answer) => answer.body.shards as Shard[]
+const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+/** Deploys on the first edge and waits until every edge lists the function. */
+async function deployEverywhere(edges: TestEdge[], name: string, wasm: Uint8Array, extra = {}) {
+  const answer = await deploy(edges[0]!, name, wasm, extra)
+  if (answer.status !== 201) throw new Error(`deploy ${name}: ${answer.status}`)
+  for (const edge of edges) {
+    await eventually(`${name} on ${edge.name}`, async () =>
+      (await http(edge.url, 'GET', `/functions/${name}`)).status === 200 ? true : undefined
+    )
+  }
+}
+
+/** Waits until an edge's executor is running something. */
+const running = (edge: TestEdge) =>
+  eventually(`${edge.name} runs a shard`, async () => {
+    const health = (await http(edge.url, 'GET', '/healthz')).body as {
+      executor: { running: number }
+    }
+    return health.executor.running > 0 ? true : undefined
+  })
+
+t.test('three edges: sums, concurrency, traps and byte-equal array output', async (t) => {
+  const { edges } = await startCluster(t, 3)
+  await converge(edges)
+  await deployEverywhere(edges, 'sum', SUM)
+  await deployEverywhere(edges, 'picky', PICKY)
+  const names = edges.map((e) => e.name)
+
+  t.test('sum of 1..10000 on any edge, with shards on all three', async (t) => {
+    for (const edge of edges) {
+      const answer = await invoke(edge, 'sum', oneTo(10_000))
+      t.equal(answer.status, 200)
+      t.equal(answer.body.result, 50_005_000, `on ${edge.name}`)
+      t.equal(answer.body.partial, false)
+      const used = new Set(shardsOf(answer).map((s) => s.edge))
+      t.same([...used].sort(), names, `${edge.name} used every edge`)
+      t.equal(
+        shardsOf(answer).reduce((n, s) => n + s.items, 0),
+        10_000
+      )
+    }
+  })
+
+  t.test('20 concurrent sharded invocations are all correct', async (t) => {
+    const calls = Array.from({ length: 20 }, (_, i) => {
+      const n = 1_000 + 137 * i
+      return invoke(edges[i % 3]!, 'sum', oneTo(n)).then((answer) => ({ n, answer }))
+    })
+    for (const { n, answer } of await Promise.all(calls)) {
+      t.equal(answer.status, 200)
+      t.equal(answer.body.result, (n * (n + 1)) / 2, `1..${n}`)
+      t.ok(shardsOf(answer).length > 1, 'sharded')
+    }
+  })
+
+  t.test('a trap in one shard answers 200 with X-Amz-Function-Error, naming it', async (t) => {
+    const answer = await invoke(edges[1]!, 'picky', oneTo(1_000))
+    t.equal(answer.status, 200)
+    t.equal(answer.headers['x-amz-function-error'], 'Unhandled')
+    t.equal(answer.body.errorType, 'Runtime.Trap')
+    t.match(answer.body.errorMessage, /^shard \d+ on edge-[abc]: .*unreachable/)
+    t.equal((await invoke(edges[1]!, 'picky', oneTo(665))).body.result, (665 * 666) / 2)
+  })
+
+  t.test('mandelbrot and matmul: sharded output equals one shard, byte for byte', async (t) => {
+    const examples = {
+      mandelbrot: { header: [64, 48, 200, -2_000_000, -1_200_000, 1_000_000, 1_200_000] },
+      matmul: { header: [48, 7] }
+    }
+    for (const [name, { header }] of Object.entries(examples)) {
+      const wasm = await readFile(new URL(`../../../functions/build/${name}.wasm`, import.meta.url))
+      await deployEverywhere(edges, name, wasm, { reduce: 'concat', headerItems: header.length })
+      await deployEverywhere(edges, `${name}-whole`, wasm, { reduce: 'none' })
+      const rows = Array.from({ length: 48 }, (_, i) => i)
+      const sharded = await invoke(edges[0]!, name, [...header, ...rows])
+      const whole = await invoke(edges[0]!, `${name}-whole`, [...header, ...rows])
+      t.equal(sharded.status, 200)
+      t.ok(shardsOf(sharded).length >= 3, `${name} ran in ${shardsOf(sharded).length} shards`)
+      t.equal(shardsOf(whole).length, 1)
+      const a = Int32Array.from(sharded.body.result as number[])
+      const b = Int32Array.from(whole.body.result as number[])
+      t.ok(a.length > 0)
+      t.ok(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${name}: identical bytes`)
+    }
+  })
+
+  t.teardown(async () => {
+    for (const edge of edges) await stop(edge.child)
+  })
+})
+
+t.test('a member killed mid-job: the answer is complete and shows the re-run', async (t) => {
+  const { edges } = await startCluster(t, 3)
+  await converge(edges)
+  await deployEverywhere(edges, 'slow', SLOW, { headerItems: 1, timeoutMs: 30_000 })
+  const [a, , c] = edges as [TestEdge, TestEdge, TestEdge]
+  const dataset = [400, ...oneTo(600)] // 400 M loop turns per shard
+
+  let started = Date.now()
+  const calm = await invoke(a, 'slow', dataset)
+  const calmMs = Date.now() - started
+  t.equal(calm.body.result, 180_300)
+
+  started = Date.now()
+  const answering = invoke(a, 'slow', dataset)
+  await running(c)
+  c.child.kill('SIGKILL')
+  const answer = await answering
+  t.comment(
+    `without a failure: ${calmMs} ms; with edge-c killed mid-shard: ${Date.now() - started} ms`
+  )
+  t.equal(answer.status, 200)
+  t.equal(answer.body.partial, false)
+  t.equal(answer.body.result, 180_300, 'complete and correct')
+  const moved = shardsOf(answer).filter((s) => s.attempts > 1)
+  t.ok(moved.length > 0, 'some shards ran twice')
+  for (const shard of moved) t.not(shard.edge, 'edge-c', `shard ${shard.index} answered elsewhere`)
+  t.ok(
+    shardsOf(answer).every((s) => s.edge !== 'edge-c'),
+    'nothing counted from the killed edge'
+  )
+  for (const edge of edges.slice(0, 2)) await stop(edge.child)
+})
+
+t.test('a stalled member gets a backup shard and the job does not wait for it', async (t) => {
+  const { edges } = await startCluster(t, 3)
+  await converge(edges)
+  await deployEverywhere(edges, 'slow', SLOW, { headerItems: 1, timeoutMs: 30_000 })
+  const [a, b, c] = edges as [TestEdge, TestEdge, TestEdge]
+  const cId = (await clusterView(c.url)).self
+  const answering = invoke(a, 'slow', [300, ...oneTo(600)])
+  await running(c)
+  c.child.kill('SIGSTOP')
+  t.teardown(() => c.child.kill('SIGKILL'))
+  const answer = await answering
+  t.equal(answer.status, 200)
+  t.equal(answer.body.result, 180_300)
+  const stalled = shardsOf(answer).filter((s) => s.attempts > 1)
+  t.ok(stalled.length > 0, 'the stalled shards ran again')
+  for (const shard of stalled) {
+    t.not(shard.edge, 'edge-c')
+    t.ok(shard.backup || shard.failures.some((f) => f.edge === 'edge-c'), 'as a backup or a re-run')
+  }
+  t.equal(c.child.signalCode, null, 'edge-c was still stopped, not dead, when the answer came')
+  // A's view of C: struck or gone, so new work avoids it.
+  const view = await clusterView(a.url)
+  const seen = view.nodes.find((n) => n.id === cId)
+  t.ok(seen === undefined || seen.healthy === false || (seen.strikes ?? 0) > 0, 'edge-c is avoided')
+  for (const edge of [a, b]) await stop(edge.child)
+})
