@@ -148,6 +148,32 @@ t.test('three edges: sums, concurrency, traps and byte-equal array output', asyn
     }
   })
 
+  t.test('an Event invocation runs sharded as a job that reports progress', async (t) => {
+    await deployEverywhere(edges, 'slow', SLOW, { headerItems: 1, timeoutMs: 30_000 })
+    const queued = await fetch(`${edges[2]!.url}/2015-03-31/functions/slow/invocations`, {
+      method: 'POST',
+      headers: { 'x-amz-invocation-type': 'Event' },
+      body: JSON.stringify([300, ...oneTo(600)])
+    })
+    t.equal(queued.status, 202)
+    const id = queued.headers.get('x-swarmlambda-job-id') as string
+    const first = await http(edges[2]!.url, 'GET', `/api/v1/jobs/${id}`)
+    t.equal(first.status, 202, 'pending while its shards run')
+    const progress = first.body.progress as { done: number; total: number }
+    t.ok(
+      progress.total > 1 && progress.done < progress.total,
+      `progress ${progress.done}/${progress.total}`
+    )
+    const done = await eventually('the job ends', async () => {
+      const got = await http(edges[2]!.url, 'GET', `/api/v1/jobs/${id}`)
+      return got.status === 202 ? undefined : got
+    })
+    t.equal(done.status, 200)
+    t.equal(done.body.status, 'completed')
+    t.equal(done.body.result, 180_300)
+    t.equal(shardsOf(done).length, progress.total)
+  })
+
   t.teardown(async () => {
     for (const edge of edges) await stop(edge.child)
   })
