@@ -1,18 +1,19 @@
 import { INVALID_PARAMETER, INVALID_REQUEST } from '../errors.js'
 import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry/functions.js'
 import type { WasmPool } from '../wasm/pool.js'
-import type { ExecuteReply, ExecuteRequest } from '../wire/messages.js'
+import type { ExecuteRequest } from '../wire/messages.js'
+import type { ExecuteResult } from './peer-rpc.js'
 
 /**
  * The `execute` responder: runs a member's shard on this edge's pool. The module is named by
  * sha256 and comes from the replicated registry (verified, compiled once per hash and memory
  * cap); limits are checked as if the request came from a client. Errors propagate as coded
- * errors (PeerRpc turns them into replies).
+ * errors (PeerRpc turns them into replies, and adds the request's token to an answer).
  */
 export function executeShard(
   functions: FunctionService,
   pool: WasmPool
-): (request: ExecuteRequest) => Promise<ExecuteReply> {
+): (request: ExecuteRequest) => Promise<ExecuteResult> {
   return async (request) => {
     if (request.memoryMb < 1 || request.memoryMb > MAX_MEMORY_MB) {
       throw INVALID_PARAMETER('memory', `must be from 1 to ${MAX_MEMORY_MB} MB`)
@@ -28,7 +29,6 @@ export function executeShard(
     }
     const out = await pool.run(fn, { input: request.input, timeoutMs: request.timeoutMs })
     return {
-      ok: true,
       result: out.result,
       micros: out.micros,
       output: out.output ?? null,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import c from 'compact-encoding'
 import type ProtomuxRPC from 'protomux-rpc'
 import {
@@ -34,12 +35,12 @@ export interface RpcHandlers {
   info(): NodeInfo
   /** Registry writer keys this edge knows, its own first. */
   writers(): Uint8Array[]
-  /** Runs a shard; a failure is a reply with a code, never a throw. */
-  execute(request: ExecuteRequest): Promise<ExecuteReply>
+  /** Runs a shard; rejects with a coded error (sent back as a reply with the code). */
+  execute(request: ExecuteRequest): Promise<ExecuteResult>
 }
 
-/** A shard's successful outcome, as the scheduler uses it. */
-export type ExecuteResult = Extract<ExecuteReply, { ok: true }>
+/** A shard's successful outcome (what the reply carries besides the token). */
+export type ExecuteResult = Omit<Extract<ExecuteReply, { ok: true }>, 'ok' | 'token'>
 
 /**
  * Requests to, and answers for, one authenticated member over protomux-rpc on the connection
@@ -70,7 +71,9 @@ export class PeerRpc {
       'execute',
       { requestEncoding: executeRequest, responseEncoding: executeReply },
       async (request) => {
-        const reply = await handlers.execute(request).catch(failure)
+        const reply: ExecuteReply = await handlers
+          .execute(request)
+          .then((result) => ({ ok: true, token: request.token, ...result }), failure)
         const bytes = encodedLength(executeReply, reply)
         return bytes <= MAX_MESSAGE_BYTES
           ? reply
@@ -101,11 +104,19 @@ export class PeerRpc {
    * Runs a shard on the member; resolves with its result, rejects with the coded error that
    * stopped it (a function error keeps its code across the hop).
    */
-  async execute(request: ExecuteRequest, deadlineMs: number): Promise<ExecuteResult> {
+  async execute(shard: Omit<ExecuteRequest, 'token'>, deadlineMs: number): Promise<ExecuteResult> {
+    const request: ExecuteRequest = { token: randomBytes(16), ...shard }
     const bytes = encodedLength(executeRequest, request)
     if (bytes > MAX_MESSAGE_BYTES) throw MESSAGE_TOO_LARGE('the shard', bytes, MAX_MESSAGE_BYTES)
     const reply = await this.request('execute', request, executeRequest, executeReply, deadlineMs)
-    if (reply.ok) return reply
+    if (reply.ok) {
+      // Only the answer to this request counts: a reply that does not carry its token is forged.
+      if (!Buffer.from(reply.token).equals(request.token as Buffer)) {
+        throw PEER_FAILED(this.peer, 'execute', new Error('the reply carries another token'))
+      }
+      const { result, micros, output, payload } = reply
+      return { result, micros, output, payload }
+    }
     const code = isErrorCode(reply.code) ? reply.code : 'INTERNAL'
     throw fromCode(code, reply.message)
   }

@@ -227,6 +227,8 @@ export const writerKeys: c.Encoder<Uint8Array[]> = versioned(1, 'writer list', c
 
 /** A shard sent to a member: the module by hash (never its bytes), limits and the input. */
 export interface ExecuteRequest {
+  /** Random per attempt; the reply must carry it back (a reply without it is not this shard's). */
+  token: Uint8Array
   /** sha256 (hex) of the module as uploaded. */
   sha256: string
   abi: (typeof ABIS)[number]
@@ -241,6 +243,8 @@ export interface ExecuteRequest {
 export type ExecuteReply =
   | {
       ok: true
+      /** The request's token. */
+      token: Uint8Array
       /** v1: execute's i32; v2: the output's byte length. */
       result: number
       micros: number
@@ -252,6 +256,7 @@ export type ExecuteReply =
 /** ExecuteRequest, version 1. */
 export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute request', {
   preencode(state, r) {
+    c.fixed(16).preencode(state, r.token)
     c.fixed32.preencode(state, Buffer.from(r.sha256, 'hex'))
     c.uint.preencode(state, enumIndex(ABIS, r.abi))
     c.uint.preencode(state, r.memoryMb)
@@ -263,6 +268,7 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute r
     else c.uint8array.preencode(state, r.input)
   },
   encode(state, r) {
+    c.fixed(16).encode(state, r.token)
     c.fixed32.encode(state, Buffer.from(r.sha256, 'hex'))
     c.uint.encode(state, enumIndex(ABIS, r.abi))
     c.uint.encode(state, r.memoryMb)
@@ -271,12 +277,13 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute r
     else c.uint8array.encode(state, r.input)
   },
   decode(state) {
+    const token = c.fixed(16).decode(state)
     const sha256 = Buffer.from(c.fixed32.decode(state)).toString('hex')
     const abi = enumValue(ABIS, c.uint.decode(state), 'ABI')
     const memoryMb = c.uint.decode(state)
     const timeoutMs = c.uint.decode(state)
     const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
-    return { sha256, abi, memoryMb, timeoutMs, input }
+    return { token, sha256, abi, memoryMb, timeoutMs, input }
   }
 })
 
@@ -289,6 +296,7 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
       c.string.preencode(state, r.message)
       return
     }
+    c.fixed(16).preencode(state, r.token)
     c.int.preencode(state, r.result)
     c.uint.preencode(state, r.micros)
     c.uint.preencode(state, (r.output === null ? 0 : 1) | (r.payload === null ? 0 : 2))
@@ -302,6 +310,7 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
       c.string.encode(state, r.message)
       return
     }
+    c.fixed(16).encode(state, r.token)
     c.int.encode(state, r.result)
     c.uint.encode(state, r.micros)
     c.uint.encode(state, (r.output === null ? 0 : 1) | (r.payload === null ? 0 : 2))
@@ -312,12 +321,13 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
     if (!c.bool.decode(state)) {
       return { ok: false, code: c.string.decode(state), message: c.string.decode(state) }
     }
+    const token = c.fixed(16).decode(state)
     const result = c.int.decode(state)
     const micros = c.uint.decode(state)
     const flags = c.uint.decode(state)
     const output = (flags & 1) !== 0 ? c.int32array.decode(state) : null
     const payload = (flags & 2) !== 0 ? c.uint8array.decode(state) : null
-    return { ok: true, result, micros, output, payload }
+    return { ok: true, token, result, micros, output, payload }
   }
 })
 

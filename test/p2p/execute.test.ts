@@ -17,7 +17,11 @@ const SPIN = wat(`(module (memory (export "memory") 1)
   (func (export "execute") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 0)))`)
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
-const shard = (wasm: Uint8Array, input: number[], timeoutMs = 3_000): ExecuteRequest => ({
+const shard = (
+  wasm: Uint8Array,
+  input: number[],
+  timeoutMs = 3_000
+): Omit<ExecuteRequest, 'token'> => ({
   sha256: sha(wasm),
   abi: 'v1',
   memoryMb: 16,
