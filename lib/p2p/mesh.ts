@@ -51,7 +51,7 @@ export class Mesh {
       ...handlers,
       writers: () => registry.writerKeys()
     })
-    this.peers.add(member.id, rpc)
+    void this.peers.add(member.id, rpc)
     rpc
       .writers()
       .then((keys) => registry.learn(keys))

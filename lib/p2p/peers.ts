@@ -7,8 +7,12 @@ import type { NodeInfo } from '../wire/messages.js'
 const HEARTBEAT_MS = 2_000
 /** A strike loses half its weight in this long, so an old failure stops counting. */
 const STRIKE_HALF_LIFE_MS = 30_000
-/** A member with this many (decayed) strikes is avoided until it answers again. */
-const STRIKE_LIMIT = 2
+/**
+ * A member is avoided while its decayed strikes reach this: two failures close together (one
+ * alone is forgiven), for about 12 s after the last one unless it fails again. A heartbeat
+ * answered after missed ones clears its strikes.
+ */
+const STRIKE_LIMIT = 1.5
 
 /** One member as this edge sees it. */
 export interface Peer {
@@ -60,16 +64,19 @@ export class PeerTable {
   constructor(options: PeerTableOptions) {
     this.options = options
     this.now = options.now ?? Date.now
-    this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs ?? HEARTBEAT_MS)
+    this.timer = setInterval(() => void this.heartbeat(), options.heartbeatMs ?? HEARTBEAT_MS)
     this.timer.unref()
   }
 
-  /** A member connected (or reconnected: its newer channel replaces the old one). */
-  add(id: string, rpc: PeerRpc): void {
+  /**
+   * A member connected (or reconnected: its newer channel replaces the old one); it is asked for
+   * its info at once. Resolves when it has answered or failed to.
+   */
+  add(id: string, rpc: PeerRpc): Promise<void> {
     const old = this.entries.get(id)
     if (old !== undefined && old.rpc !== rpc) old.rpc.close()
     this.entries.set(id, { rpc, peer: old?.peer ?? null, strikes: 0, struckAt: 0 })
-    void this.ask(id, rpc)
+    return this.ask(id, rpc)
   }
 
   /** A member's connection closed: in-flight requests to it fail at once. */
@@ -121,8 +128,9 @@ export class PeerTable {
     return entry.strikes * 0.5 ** ((this.now() - entry.struckAt) / STRIKE_HALF_LIFE_MS)
   }
 
-  private heartbeat(): void {
-    for (const [id, entry] of this.entries) void this.ask(id, entry.rpc)
+  /** Asks every member for its info now (the timer does this every 2 s). */
+  async heartbeat(): Promise<void> {
+    await Promise.all([...this.entries].map(([id, entry]) => this.ask(id, entry.rpc)))
   }
 
   private async ask(id: string, rpc: PeerRpc): Promise<void> {

@@ -1,35 +1,7 @@
 import { join } from 'node:path'
 import t from 'tap'
-import { request } from 'undici'
+import { clusterView as cluster, converge } from '../support/cluster.js'
 import { startDht, startEdge, stop } from '../support/processes.js'
-
-interface ClusterView {
-  self: string
-  nodes: {
-    id: string
-    name: string
-    region: string
-    httpUrl: string
-    self: boolean
-    rttMs?: number
-  }[]
-  links: { from: string; to: string; rttMs: number }[]
-}
-
-async function cluster(url: string): Promise<ClusterView> {
-  const res = await request(`${url}/cluster`)
-  return (await res.body.json()) as ClusterView
-}
-
-/** Polls until every edge lists every other one, within a bounded deadline. */
-async function converge(urls: string[], deadlineMs = 30_000): Promise<ClusterView[]> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    const views = await Promise.all(urls.map(cluster))
-    if (views.every((v) => v.nodes.length === urls.length) || Date.now() > deadline) return views
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 t.test('three edges and a local bootstrap: each lists the others in GET /cluster', async (t) => {
   const { bootstrap } = await startDht(t)
@@ -47,7 +19,7 @@ t.test('three edges and a local bootstrap: each lists the others in GET /cluster
       })
     )
   )
-  const views = await converge(edges.map((e) => e.url))
+  const views = await converge(edges)
   t.comment(`converged in ${Date.now() - started} ms`)
   for (const [i, view] of views.entries()) {
     const names = view.nodes.map((n) => n.name).sort()
@@ -82,7 +54,7 @@ t.test('an edge with another key never joins', async (t) => {
     SWARMLAMBDA_CLUSTER_KEY: '02'.repeat(32),
     SWARMLAMBDA_NODE_NAME: 'edge-x'
   })
-  const [viewA] = await converge([a.url, b.url])
+  const [viewA] = await converge([a, b])
   t.same(viewA!.nodes.map((n) => n.name).sort(), ['edge-a', 'edge-b'])
   t.same(
     (await cluster(intruder.url)).nodes.map((n) => n.name),
