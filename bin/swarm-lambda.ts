@@ -10,12 +10,14 @@ import { UsageError, type Command } from './command.js'
 import { deployCommand, invokeCommand, lsCommand, rmCommand } from './commands/client.js'
 import { dhtCommand, keygenCommand } from './commands/cluster.js'
 import { edgeCommand } from './commands/edge.js'
+import { proxyCommand } from './commands/proxy.js'
 import { runCommand, validateCommand } from './commands/local.js'
 
 const COMMANDS: Record<string, Command> = {
   edge: edgeCommand,
   dht: dhtCommand,
   keygen: keygenCommand,
+  proxy: proxyCommand,
   deploy: deployCommand,
   invoke: invokeCommand,
   ls: lsCommand,

@@ -89,6 +89,24 @@ export const SETTINGS = {
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
+/**
+ * A `host:port[,host:port]` list (SWARMLAMBDA_BOOTSTRAP, SWARMLAMBDA_EDGES); each entry that is
+ * not one is passed to `bad` and left out.
+ */
+export function parseHostPorts(
+  text: string,
+  bad: (entry: string) => void
+): { host: string; port: number }[] {
+  const list: { host: string; port: number }[] = []
+  for (const entry of text.split(',').filter((e) => e.trim() !== '')) {
+    const match = /^(.+):(\d{1,5})$/.exec(entry.trim())
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65_535) bad(entry)
+    else list.push({ host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port })
+  }
+  return list
+}
+
 /** Every problem found in a configuration, reported together. */
 export class ConfigError extends Error {
   readonly problems: string[]
@@ -162,16 +180,9 @@ export function loadConfig(flags: Source, env: Source): Config {
     problems.push(`${describe('clusterKey')}: must be 64 hex characters (32 bytes)`)
   }
 
-  const bootstrap: Config['bootstrap'] = []
-  for (const entry of (raw('bootstrap') ?? '').split(',').filter((e) => e.trim() !== '')) {
-    const match = /^(.+):(\d{1,5})$/.exec(entry.trim())
-    const port = Number(match?.[2])
-    if (match === null || port < 1 || port > 65_535) {
-      problems.push(`${describe('bootstrap')}: "${entry}" is not host:port`)
-    } else {
-      bootstrap.push({ host: match[1] as string, port })
-    }
-  }
+  const bootstrap = parseHostPorts(raw('bootstrap') ?? '', (entry) =>
+    problems.push(`${describe('bootstrap')}: "${entry}" is not host:port`)
+  )
 
   const logLevel = (raw('logLevel') ?? 'info') as Config['logLevel']
   if (!LOG_LEVELS.includes(logLevel)) {

@@ -59,6 +59,9 @@ const CODES = {
   PEER_TIMEOUT: { status: 504, awsType: 'ServiceException', kind: 'service' },
   PEER_FAILED: { status: 502, awsType: 'ServiceException', kind: 'service' },
   MESSAGE_TOO_LARGE: { status: 500, awsType: 'ServiceException', kind: 'service' },
+  // The proxy: no edge to send a request to.
+  NO_HEALTHY_EDGE: { status: 503, awsType: 'ServiceException', kind: 'service' },
+  EDGE_UNREACHABLE: { status: 502, awsType: 'ServiceException', kind: 'service' },
   // No shard of an invocation answered before its deadline.
   INVOCATION_TIMEOUT: { status: 504, awsType: 'ServiceException', kind: 'service' },
 
@@ -201,6 +204,10 @@ export const INVOCATION_TIMEOUT = (name: string, failures: readonly string[]) =>
     `No shard of ${name} answered before the deadline` +
       (failures.length > 0 ? ` (failures: ${failures.join(', ')})` : '')
   )
+export const NO_HEALTHY_EDGE = () =>
+  new SwarmError('NO_HEALTHY_EDGE', 'No edge of the mesh is healthy; try again shortly')
+export const EDGE_UNREACHABLE = (tried: number) =>
+  new SwarmError('EDGE_UNREACHABLE', `The request reached no edge (${tried} tried)`)
 export const EDGE_CLOSING = () => new SwarmError('EDGE_CLOSING', 'The edge is shutting down')
 export const WIRE_INVALID = (why: string) =>
   new SwarmError('WIRE_INVALID', `A stored or received record is malformed: ${why}`)

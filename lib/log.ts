@@ -1,7 +1,16 @@
 import { pino, type Logger } from 'pino'
-import type { Config } from './config.js'
+import { LOG_LEVELS, type Config } from './config.js'
 
-/** The root logger of one edge (components take children of it); JSON lines to stdout. */
+/**
+ * The root logger of one process (an edge, the proxy, the DNS server; components take children
+ * of it); JSON lines to stdout.
+ */
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeName'>): Logger {
   return pino({ level: config.logLevel, base: { node: config.nodeName } })
+}
+
+/** A log level from SWARMLAMBDA_LOG_LEVEL (or the default), for processes that are not edges. */
+export function logLevel(text: string | undefined): Config['logLevel'] {
+  const level = (text ?? 'info') as Config['logLevel']
+  return LOG_LEVELS.includes(level) ? level : 'info'
 }
