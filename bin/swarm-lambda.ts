@@ -9,11 +9,13 @@ import { SwarmError } from '../lib/errors.js'
 import { UsageError, type Command } from './command.js'
 import { deployCommand, invokeCommand, lsCommand, rmCommand } from './commands/client.js'
 import { dhtCommand, keygenCommand } from './commands/cluster.js'
+import { devCommand } from './commands/dev.js'
 import { edgeCommand } from './commands/edge.js'
 import { proxyCommand } from './commands/proxy.js'
 import { runCommand, validateCommand } from './commands/local.js'
 
 const COMMANDS: Record<string, Command> = {
+  dev: devCommand,
   edge: edgeCommand,
   dht: dhtCommand,
   keygen: keygenCommand,

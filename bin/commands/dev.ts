@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import HyperDHT from 'hyperdht'
+import { loadClusterKey } from '../../lib/cluster/key.js'
+import { EdgeDirectory } from '../../lib/directory.js'
+import { DEFAULT_DNS_PORT, DnsServer, ZONE } from '../../lib/dns/server.js'
+import { createLogger, logLevel } from '../../lib/log.js'
+import { DEFAULT_PROXY_PORT, Proxy } from '../../lib/proxy/server.js'
+import { positiveInt, print, type Command } from '../command.js'
+import { untilSignal } from './proxy.js'
+
+const CLI = fileURLToPath(new URL('../swarm-lambda.js', import.meta.url))
+const DEFAULT_DHT_PORT = 49737
+const EDGES = [
+  { name: 'edge-a', region: 'us-west-sfo' },
+  { name: 'edge-b', region: 'us-east-iad' },
+  { name: 'edge-c', region: 'eu-central-fra' }
+] as const
+
+/** An edge process of the local mesh. */
+interface Child {
+  name: string
+  url: string
+  child: ChildProcess
+}
+
+/** `dev` (what `npm start` runs): a whole local mesh. */
+export const devCommand: Command = {
+  summary: 'run a whole local mesh: DHT bootstrap, three edges, DNS and proxy',
+  usage: `swarm-lambda dev [--state-dir state/local] [--base-port 8787] [--proxy-port ${DEFAULT_PROXY_PORT}] [--dns-port ${DEFAULT_DNS_PORT}] [--dht-port ${DEFAULT_DHT_PORT}]
+
+Starts a local DHT bootstrap node (unless SWARMLAMBDA_BOOTSTRAP names one), three edges as
+their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c eu-central-fra
+:8789; state in STATE-DIR/edge-*, one cluster key in STATE-DIR), the DNS server for ${ZONE}
+(UDP+TCP) and the proxy, all on 127.0.0.1. Prints the endpoints and a JSON line
+{"msg":"mesh ready",...}; Ctrl-C (SIGINT) or SIGTERM stops everything.
+
+  --state-dir DIR    where the edges keep their state (default state/local)
+  --base-port N      edge-a's HTTP port; edge-b and edge-c take the next two (default 8787)
+  --proxy-port N     the proxy's port (SWARMLAMBDA_PROXY_PORT, default ${DEFAULT_PROXY_PORT})
+  --dns-port N       the DNS server's port (SWARMLAMBDA_DNS_PORT, default ${DEFAULT_DNS_PORT})
+  --dht-port N       the local bootstrap's UDP port (default ${DEFAULT_DHT_PORT})`,
+  options: {
+    'state-dir': { type: 'string', default: 'state/local' },
+    'base-port': { type: 'string', default: '8787' },
+    'proxy-port': { type: 'string' },
+    'dns-port': { type: 'string' },
+    'dht-port': { type: 'string', default: String(DEFAULT_DHT_PORT) }
+  },
+  async run(values) {
+    const env = process.env
+    const stateDir = values['state-dir'] as string
+    const basePort = positiveInt(values['base-port'], '--base-port')
+    const proxyPort = positiveInt(
+      values['proxy-port'] ?? env.SWARMLAMBDA_PROXY_PORT ?? DEFAULT_PROXY_PORT,
+      '--proxy-port'
+    )
+    const dnsPort = positiveInt(
+      values['dns-port'] ?? env.SWARMLAMBDA_DNS_PORT ?? DEFAULT_DNS_PORT,
+      '--dns-port'
+    )
+    const dhtPort = positiveInt(values['dht-port'], '--dht-port')
+    const log = createLogger({ logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL), nodeName: 'dev' })
+    const stops: (() => Promise<unknown> | unknown)[] = []
+    const stopAll = async () => {
+      for (const stop of stops.reverse()) await stop()
+      stops.length = 0
+    }
+
+    try {
+      await mkdir(stateDir, { recursive: true })
+      const key = (await loadClusterKey(stateDir, env.SWARMLAMBDA_CLUSTER_KEY ?? null)).toString(
+        'hex'
+      )
+
+      let bootstrap = env.SWARMLAMBDA_BOOTSTRAP ?? ''
+      if (bootstrap === '') {
+        const dht = HyperDHT.bootstrapper(dhtPort, '127.0.0.1', { host: '127.0.0.1' })
+        await dht.ready()
+        stops.push(() => dht.destroy())
+        bootstrap = `127.0.0.1:${dhtPort}`
+      }
+
+      const edges: Child[] = []
+      stops.push(() => Promise.all(edges.map((e) => stopChild(e.child))))
+      const started = await Promise.allSettled(
+        EDGES.map(({ name, region }, i) =>
+          startEdge(name, {
+            ...env,
+            SWARMLAMBDA_NODE_NAME: name,
+            SWARMLAMBDA_REGION: region,
+            SWARMLAMBDA_HTTP_PORT: String(basePort + i),
+            SWARMLAMBDA_STATE_DIR: join(stateDir, name),
+            SWARMLAMBDA_CLUSTER_KEY: key,
+            SWARMLAMBDA_BOOTSTRAP: bootstrap
+          })
+        )
+      )
+      for (const outcome of started) if (outcome.status === 'fulfilled') edges.push(outcome.value)
+      const failed = started.find((o) => o.status === 'rejected')
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+
+      const directory = new EdgeDirectory({
+        edges: EDGES.map((_, i) => ({ host: '127.0.0.1', port: basePort + i })),
+        discover: false,
+        region: EDGES[0].region,
+        log: log.child({ component: 'directory' })
+      })
+      await directory.start()
+      stops.push(() => directory.close())
+      const proxy = new Proxy({
+        host: '127.0.0.1',
+        port: proxyPort,
+        directory,
+        log: log.child({ component: 'proxy' })
+      })
+      await proxy.listen()
+      stops.push(() => proxy.close())
+      const dns = new DnsServer({
+        host: '127.0.0.1',
+        port: dnsPort,
+        zone: {
+          zone: ZONE,
+          proxy: { a: ['127.0.0.1'], aaaa: [] },
+          edges: () =>
+            directory
+              .list()
+              .flatMap((e) => (e.name === null ? [] : [{ name: e.name, address: e.host }]))
+        },
+        log: log.child({ component: 'dns' })
+      })
+      await dns.listen()
+      stops.push(() => dns.close())
+
+      const endpoint = `http://${ZONE}:${proxyPort}`
+      console.error(
+        [
+          '',
+          'swarm-lambda local mesh',
+          ...edges.map((e) => `  ${e.name.padEnd(8)} ${e.url}`),
+          `  proxy    http://127.0.0.1:${proxyPort}   (${endpoint} through the DNS server)`,
+          `  dns      127.0.0.1:${dnsPort} udp+tcp  (dig @127.0.0.1 -p ${dnsPort} ${ZONE})`,
+          `  dht      ${bootstrap}`,
+          `  state    ${stateDir}`,
+          '',
+          `  curl --resolve ${ZONE}:${proxyPort}:127.0.0.1 ${endpoint}/2015-03-31/functions/`,
+          '  Ctrl-C stops everything.',
+          ''
+        ].join('\n')
+      )
+      print({
+        msg: 'mesh ready',
+        endpoint,
+        proxy: `http://127.0.0.1:${proxyPort}`,
+        dns: `127.0.0.1:${dnsPort}`,
+        bootstrap,
+        edges: edges.map((e) => ({ name: e.name, url: e.url }))
+      })
+      for (const edge of edges) {
+        edge.child.once('exit', (code, signal) =>
+          log.warn({ edge: edge.name, code, signal }, 'an edge exited; the proxy routes around it')
+        )
+      }
+      await untilSignal()
+      log.info('stopping the local mesh')
+    } finally {
+      await stopAll()
+    }
+  }
+}
+
+/** Starts `swarm-lambda edge` and resolves once it says it is ready; its logs go to ours. */
+function startEdge(name: string, env: NodeJS.ProcessEnv): Promise<Child> {
+  const child = spawn(process.execPath, [CLI, 'edge'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  return new Promise<Child>((resolve, reject) => {
+    let ready = false
+    lines.on('line', (line) => {
+      process.stdout.write(line + '\n')
+      if (ready) return
+      let entry: { msg?: unknown; url?: unknown } = {}
+      try {
+        entry = JSON.parse(line) as typeof entry
+      } catch {
+        return
+      }
+      if (entry.msg === 'edge ready' && typeof entry.url === 'string') {
+        ready = true
+        resolve({ name, url: entry.url, child })
+      }
+    })
+    child.once('exit', (code) => {
+      if (!ready)
+        reject(new Error(`${name} exited before it was ready (code ${code}); see its log above`))
+    })
+  })
+}
+
+/** SIGTERM, then wait for the exit (SIGKILL after 10 s). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
