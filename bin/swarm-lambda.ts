@@ -10,6 +10,7 @@ import { UsageError, type Command } from './command.js'
 import { deployCommand, invokeCommand, lsCommand, rmCommand } from './commands/client.js'
 import { dhtCommand, keygenCommand } from './commands/cluster.js'
 import { devCommand } from './commands/dev.js'
+import { dnsCommand } from './commands/dns.js'
 import { edgeCommand } from './commands/edge.js'
 import { proxyCommand } from './commands/proxy.js'
 import { runCommand, validateCommand } from './commands/local.js'
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   dev: devCommand,
   edge: edgeCommand,
   dht: dhtCommand,
+  dns: dnsCommand,
   keygen: keygenCommand,
   proxy: proxyCommand,
   deploy: deployCommand,

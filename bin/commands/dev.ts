@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import { EdgeDirectory } from '../../lib/directory.js'
 import { DEFAULT_DNS_PORT, DnsServer, ZONE } from '../../lib/dns/server.js'
 import { createLogger, logLevel } from '../../lib/log.js'
 import { DEFAULT_PROXY_PORT, Proxy } from '../../lib/proxy/server.js'
-import { positiveInt, print, type Command } from '../command.js'
+import { positiveInt, print, UsageError, type Command } from '../command.js'
 import { untilSignal } from './proxy.js'
 
 const CLI = fileURLToPath(new URL('../swarm-lambda.js', import.meta.url))
@@ -79,6 +80,7 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
 
       let bootstrap = env.SWARMLAMBDA_BOOTSTRAP ?? ''
       if (bootstrap === '') {
+        await udpPortFree(dhtPort) // a busy port would crash HyperDHT outside any promise
         const dht = HyperDHT.bootstrapper(dhtPort, '127.0.0.1', { host: '127.0.0.1' })
         await dht.ready()
         stops.push(() => dht.destroy())
@@ -173,34 +175,45 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
   }
 }
 
-/** Starts `swarm-lambda edge` and resolves once it says it is ready; its logs go to ours. */
+/**
+ * Starts `swarm-lambda edge` with an IPC channel (it says when it is ready, and stops if this
+ * process dies) and resolves once it is ready; its logs go to ours.
+ */
 function startEdge(name: string, env: NodeJS.ProcessEnv): Promise<Child> {
   const child = spawn(process.execPath, [CLI, 'edge'], {
     env,
-    stdio: ['ignore', 'pipe', 'inherit']
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc']
   })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
+    process.stdout.write(line + '\n')
+  )
   return new Promise<Child>((resolve, reject) => {
-    let ready = false
-    lines.on('line', (line) => {
-      process.stdout.write(line + '\n')
-      if (ready) return
-      let entry: { msg?: unknown; url?: unknown } = {}
-      try {
-        entry = JSON.parse(line) as typeof entry
-      } catch {
-        return
-      }
-      if (entry.msg === 'edge ready' && typeof entry.url === 'string') {
-        ready = true
-        resolve({ name, url: entry.url, child })
+    child.on('message', (message: { msg?: unknown; url?: unknown }) => {
+      if (message.msg === 'edge ready' && typeof message.url === 'string') {
+        resolve({ name, url: message.url, child })
       }
     })
-    child.once('exit', (code) => {
-      if (!ready)
-        reject(new Error(`${name} exited before it was ready (code ${code}); see its log above`))
-    })
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited before it was ready (code ${code}); see its log above`))
+    )
   })
+}
+
+/** Resolves if a UDP port can be bound on 127.0.0.1 (and frees it); a UsageError if not. */
+async function udpPortFree(port: number): Promise<void> {
+  const socket = createSocket('udp4')
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(port, '127.0.0.1', () => resolve())
+    })
+  } catch {
+    throw new UsageError(
+      `UDP port ${port} is in use (another local mesh?): stop it, or use --dht-port, or SWARMLAMBDA_BOOTSTRAP`
+    )
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined)
+  }
 }
 
 /** SIGTERM, then wait for the exit (SIGKILL after 10 s). */

@@ -12,7 +12,8 @@ export const edgeCommand: Command = {
 Starts an edge. Each option can also be set by its environment variable; a flag wins.
 Invalid settings are all reported together and the command exits 2. SIGINT or SIGTERM
 stops accepting requests (503 meanwhile), finishes or fails in-flight calls and closes the
-stores; a second signal exits at once.
+stores; a second signal exits at once. Started with an IPC channel, it sends {msg: 'edge ready',
+url} to its parent and stops when the parent goes away.
 
 ${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).join('\n')}`,
   options: Object.fromEntries(flags.map((s) => [s.flag, { type: 'string' }])),
@@ -48,6 +49,12 @@ ${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).joi
     }
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
+    if (process.send !== undefined) {
+      // Started by a parent with an IPC channel (`swarm-lambda dev`): tell it we are ready
+      // whatever the log level, and stop when it goes away, even if it was killed.
+      process.send({ msg: 'edge ready', url: edge.url })
+      process.once('disconnect', () => stop('parent gone'))
+    }
     await new Promise<never>(() => {}) // runs until a signal
   }
 }
