@@ -15,6 +15,8 @@ export interface ShardTask {
 export interface ShardRun extends ShardOutput {
   /** v2: the bytes `handle` returned. */
   payload?: Uint8Array
+  /** Execution time on the executor, when it says (network excluded). */
+  micros?: number
 }
 
 /** Somewhere a shard can run: this edge's pool or a member over RPC. */
@@ -43,6 +45,7 @@ export function localExecutor(pool: WasmPool, name: string): Executor {
       const out = await pool.run(invocation.fn, { input: shard.input, timeoutMs })
       return {
         result: out.result,
+        micros: out.micros,
         ...(out.output === undefined ? {} : { output: out.output }),
         ...(out.payload === undefined ? {} : { payload: out.payload })
       }
@@ -73,6 +76,7 @@ export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor
       )
       return {
         result: reply.result,
+        micros: reply.micros,
         ...(reply.output === null ? {} : { output: reply.output }),
         ...(reply.payload === null ? {} : { payload: reply.payload })
       }

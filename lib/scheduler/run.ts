@@ -5,6 +5,7 @@ import type { ValidatedFunction } from '../wasm/policy.js'
 import type { FunctionRecord, Reduce } from '../wire/messages.js'
 import type { Executor, ShardRun, ShardTask } from './executors.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
+import { ShardCosts } from './costs.js'
 import { reduce, type Reduced } from './shards.js'
 
 /** Attempts at one shard at most (the first, re-runs and backups together). */
@@ -19,6 +20,12 @@ const BACKUP_SLOWER_THAN_MEDIAN = 2
 const BACKUP_MIN_MS = 50
 /** How often running shards are checked for a backup. */
 const BACKUP_CHECK_MS = 20
+/**
+ * A shard should carry at least this much work (µs), estimated from what the function's items
+ * cost so far: below it, a hop to a member costs more than it saves, and an invocation whose
+ * whole input is estimated under it runs as one local shard.
+ */
+const MIN_SHARD_MICROS = 2_000
 /** Room on top of the function's timeout for hops and one re-run: deadline = 2 × timeout + this. */
 const DEADLINE_SLACK_MS = 500
 
@@ -102,7 +109,8 @@ export type Progress = (done: number, total: number) => void
 
 /**
  * Runs invocations as MapReduce over this edge and its nearest healthy members: the dataset is
- * cut into shards (the function's header goes to each), each shard goes to an executor chosen
+ * cut into shards (the function's header goes to each; as many as the work is worth, once the
+ * function's cost per item is known), each shard goes to an executor chosen
  * by placement, a shard whose executor fails, disconnects or misses the deadline is re-run on
  * the next one, a straggler gets a speculative backup, and the first answer per shard counts.
  * A function error is final. What is missing at the deadline makes the answer partial.
@@ -110,6 +118,7 @@ export type Progress = (done: number, total: number) => void
 export class Scheduler {
   private readonly options: SchedulerOptions
   private readonly local: Executor
+  private readonly costs = new ShardCosts()
 
   constructor(options: SchedulerOptions) {
     this.options = options
@@ -118,7 +127,8 @@ export class Scheduler {
 
   /** Runs an invocation; a function error rejects with its coded error, naming the shard. */
   run(invocation: Invocation, progress?: Progress): Promise<InvocationResult> {
-    return new InvocationRun(invocation, this.plan(invocation), this.options, progress).result
+    const plan = this.plan(invocation)
+    return new InvocationRun(invocation, plan, this.options, this.costs, progress).result
   }
 
   private plan(invocation: Invocation): Plan {
@@ -144,9 +154,13 @@ export class Scheduler {
       return { tasks: [{ index: 0, input, items: input.length }], firsts: [this.local], executors }
     }
     const items = input.length - headerItems
+    // As wide as placement allows the first time; then only as wide as the work is worth.
+    const estimate = this.costs.estimate(invocation.fn.sha256, items)
+    const worth =
+      estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
     const placed = place(ranked, {
       items,
-      maxShards: this.options.maxShards,
+      maxShards: Math.min(this.options.maxShards, worth),
       minShards: Math.ceil((items * 4) / MAX_SHARD_BYTES)
     })
     const header = input.subarray(0, headerItems)
@@ -205,6 +219,7 @@ class InvocationRun {
     private readonly invocation: Invocation,
     plan: Plan,
     private readonly options: SchedulerOptions,
+    private readonly costs: ShardCosts,
     private readonly progress: Progress | undefined
   ) {
     this.executors = plan.executors
@@ -258,6 +273,9 @@ class InvocationRun {
     }
     shard.ms = performance.now() - attempt.started
     this.finishedMs.push(shard.ms)
+    if (out.micros !== undefined) {
+      this.costs.record(this.invocation.fn.sha256, shard.task.items, out.micros)
+    }
     this.done++
     this.progress?.(this.done, this.shards.length)
     if (this.done === this.shards.length) this.finish()

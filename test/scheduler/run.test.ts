@@ -213,3 +213,37 @@ t.test('an input too big for one message is cut even with no members', async (t)
   t.equal(out.result, 600_000)
   t.ok(out.shards.length >= 3, `${out.shards.length} shards of at most ~1 MiB`)
 })
+
+t.test('once a function is known to be cheap it runs as one shard here', async (t) => {
+  const cheap: Behaviour = async (shard) => ({ result: sumOf(shard, 0), micros: 2 })
+  const [a, b, c] = [new Fake('', 'a', cheap), new Fake('b', 'b', cheap), new Fake('c', 'c', cheap)]
+  const s = scheduler(a, [b, c])
+  const first = await s.run(invocation(oneTo(3_000)))
+  t.equal(first.shards.length, 3, 'unknown at first: as wide as placement allows')
+  const second = await s.run(invocation(oneTo(3_000)))
+  t.equal(second.result, 4_501_500)
+  t.same(
+    second.shards.map((x) => x.edge),
+    ['a'],
+    'microseconds of work stay local'
+  )
+})
+
+t.test('a costly function stays sharded, as wide as its work is worth', async (t) => {
+  // 100 µs per item: 300 items are 30 ms of work, worth up to 15 shards of 2 ms.
+  const costly: Behaviour = async (shard) => ({
+    result: sumOf(shard, 0),
+    micros: 100 * shard.items
+  })
+  const [a, b, c] = [
+    new Fake('', 'a', costly),
+    new Fake('b', 'b', costly),
+    new Fake('c', 'c', costly)
+  ]
+  const s = scheduler(a, [b, c])
+  await s.run(invocation(oneTo(300)))
+  const again = await s.run(invocation(oneTo(300)))
+  t.equal(again.shards.length, 3)
+  // 30 items are 3 ms: worth one shard of at least 2 ms.
+  t.equal((await s.run(invocation(oneTo(30)))).shards.length, 1)
+})
