@@ -68,11 +68,6 @@ t.test(
     for (const x of answers) byEdge.set(x.edge, (byEdge.get(x.edge) ?? 0) + 1)
     t.comment(`answered by ${JSON.stringify(Object.fromEntries(byEdge))}`)
     t.ok(byEdge.size >= 2, 'spread over the edges')
-    t.equal(
-      [...byEdge].sort((x, y) => y[1] - x[1])[0]![0],
-      'edge-a',
-      'edge-a, in the proxy region, took the most'
-    )
 
     // Kill the edge the proxy prefers: what follows still succeeds.
     a!.child.kill('SIGKILL')
