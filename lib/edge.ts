@@ -10,11 +10,13 @@ import { healthRoutes } from './gateway/routes/health.js'
 import { invokeRoutes } from './gateway/routes/invoke.js'
 import { jobRoutes } from './gateway/routes/jobs.js'
 import { clusterRoutes } from './gateway/routes/cluster.js'
+import { metricsRoutes } from './gateway/routes/metrics.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
 import { Mesh } from './p2p/mesh.js'
 import { ClusterSwarm } from './p2p/swarm.js'
 import { createLogger } from './log.js'
+import { EdgeMetrics } from './metrics.js'
 import { FunctionService } from './registry/functions.js'
 import { Registry } from './registry/registry.js'
 import { executeShard } from './rpc/execute.js'
@@ -169,6 +171,14 @@ export class Edge {
         startedAt
       }
     }
+    const metrics = new EdgeMetrics({
+      pool: () => pool.stats(),
+      peers: () => this.mesh?.peers.list().filter((p) => p.healthy).length ?? 0,
+      functions: () => registry.list().length,
+      writers: () => registry.writerKeys().length,
+      pendingJobs: () => jobs.pending()
+    })
+    this.closers.push(() => metrics.stop())
     const ctx: RouteContext = {
       config,
       functions,
@@ -177,8 +187,10 @@ export class Edge {
         workers: pool.size,
         maxShards: config.maxShards,
         members: () => this.members(),
-        strike: (id) => this.mesh?.peers.strike(id)
+        strike: (id) => this.mesh?.peers.strike(id),
+        observer: metrics
       }),
+      metrics,
       jobs,
       executor: () => pool.stats(),
       startedAt,
@@ -197,7 +209,8 @@ export class Edge {
         ...functionRoutes(ctx),
         ...invokeRoutes(ctx),
         ...jobRoutes(ctx),
-        ...clusterRoutes(ctx)
+        ...clusterRoutes(ctx),
+        ...metricsRoutes(ctx)
       ],
       log: this.log.child({ component: 'gateway' })
     })
@@ -221,7 +234,8 @@ export class Edge {
         registry,
         handlers: { info: self, execute: executeShard(functions, pool) },
         region: config.region,
-        log: this.log.child({ component: 'mesh' })
+        log: this.log.child({ component: 'mesh' }),
+        onStrike: () => metrics.strike()
       })
       this.mesh = mesh
       this.closers.push(() => mesh.close())

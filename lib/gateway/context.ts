@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Jobs } from '../jobs.js'
+import type { EdgeMetrics } from '../metrics.js'
 import type { Peer } from '../p2p/peers.js'
 import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
@@ -12,6 +13,8 @@ export interface RouteContext {
   functions: FunctionService
   scheduler: Scheduler
   jobs: Jobs
+  /** The edge's Prometheus metrics. */
+  metrics: EdgeMetrics
   /** The executor's live counters (workers, queued and running calls, restarts). */
   executor: () => PoolStats
   /** ms since the epoch when the edge started. */

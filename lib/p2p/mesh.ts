@@ -16,6 +16,8 @@ export interface MeshOptions {
   region: string
   log: Logger
   heartbeatMs?: number
+  /** Told of every strike against a member (metrics). */
+  onStrike?: () => void
 }
 
 /**
@@ -33,7 +35,8 @@ export class Mesh {
     this.peers = new PeerTable({
       region: options.region,
       log: options.log,
-      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs })
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      ...(options.onStrike === undefined ? {} : { onStrike: options.onStrike })
     })
     options.swarm.on('member', (member) => this.onMember(member))
     options.swarm.on('member-lost', (member) => this.peers.remove(member.id))

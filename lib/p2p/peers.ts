@@ -41,6 +41,8 @@ export interface PeerTableOptions {
   log: Logger
   heartbeatMs?: number
   now?: () => number
+  /** Told of every strike (metrics). */
+  onStrike?: () => void
 }
 
 interface Entry {
@@ -96,6 +98,7 @@ export class PeerTable {
     if (entry === undefined) return
     entry.strikes = this.decayed(entry) + 1
     entry.struckAt = this.now()
+    this.options.onStrike?.()
   }
 
   /** Members that answered at least once, by name. */

@@ -5,6 +5,7 @@ import type { ValidatedFunction } from '../wasm/policy.js'
 import type { FunctionRecord, Reduce } from '../wire/messages.js'
 import type { Executor, ShardRun, ShardTask } from './executors.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
+import type { InvocationOutcome, SchedulerObserver } from '../metrics.js'
 import { ShardCosts } from './costs.js'
 import { reduce, type Reduced } from './shards.js'
 
@@ -102,6 +103,8 @@ export interface SchedulerOptions {
   strike?: (id: string) => void
   /** The most shards an invocation gets. */
   maxShards: number
+  /** Told about invocations, shard attempts, retries and backups (metrics). */
+  observer?: SchedulerObserver
 }
 
 /** Called as shards finish: how many are done, of how many. */
@@ -212,6 +215,7 @@ class InvocationRun {
   private resolve!: (result: InvocationResult) => void
   private reject!: (err: Error) => void
   private readonly timers: NodeJS.Timeout[] = []
+  private readonly started = performance.now()
 
   private readonly executors: Executor[]
 
@@ -248,6 +252,8 @@ class InvocationRun {
   private launch(shard: ShardState, executor: Executor, backup: boolean): void {
     const remaining = Math.max(1, Math.floor(this.deadline - performance.now()))
     const timeoutMs = Math.min(this.invocation.timeoutMs, remaining)
+    if (backup) this.options.observer?.backup()
+    else if (shard.attempts.length > 0) this.options.observer?.retry()
     const attempt: Attempt = { executor, started: performance.now(), backup, settled: false }
     shard.attempts.push(attempt)
     let running: Promise<ShardRun>
@@ -264,6 +270,7 @@ class InvocationRun {
 
   private onAnswer(shard: ShardState, attempt: Attempt, out: ShardRun): void {
     attempt.settled = true
+    this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'ok')
     if (this.finished || shard.output !== null) return // a second answer for a shard never counts
     shard.output = out
     shard.winner = attempt
@@ -283,6 +290,7 @@ class InvocationRun {
 
   private onFailure(shard: ShardState, attempt: Attempt, err: unknown, timeoutMs: number): void {
     attempt.settled = true
+    this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'failed')
     if (this.finished || shard.output !== null) return
     const error = err instanceof SwarmError ? err : new SwarmError('INTERNAL', String(err))
     shard.failures.push({ edge: attempt.executor.name, code: error.code })
@@ -333,7 +341,13 @@ class InvocationRun {
     if (this.finished) return
     this.finished = true
     this.stopTimers()
+    this.observe(isFunctionError(err) ? 'function_error' : 'error')
     this.reject(err)
+  }
+
+  private observe(outcome: InvocationOutcome): void {
+    const seconds = (performance.now() - this.started) / 1000
+    this.options.observer?.invocation(this.invocation.functionName, outcome, seconds)
   }
 
   private finish(): void {
@@ -344,6 +358,7 @@ class InvocationRun {
     if (missing.length === this.shards.length) {
       // Nothing to answer with: one shard's own error if it ended before the deadline, else a timeout.
       const only = this.shards.length === 1 ? this.shards[0]?.lastError : null
+      this.observe('error')
       if (only !== null && only !== undefined && performance.now() < this.deadline) {
         return this.reject(only)
       }
@@ -361,6 +376,7 @@ class InvocationRun {
     }))
     const outputs = this.shards.flatMap((s) => (s.output === null ? [] : [s.output]))
     const partial = missing.length > 0
+    this.observe(partial ? 'partial' : 'ok')
     if (this.invocation.fn.abi === 'v2') {
       const payload = outputs[0]?.payload ?? new Uint8Array(0)
       return this.resolve({ result: null, payload, partial, missing, shards })
