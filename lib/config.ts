@@ -26,6 +26,8 @@ export interface Config {
   clusterKey: string | null
   bootstrap: { host: string; port: number }[]
   logLevel: (typeof LOG_LEVELS)[number]
+  /** Human-readable log lines (pino-pretty) instead of JSON. */
+  logPretty: boolean
   jobTtlMs: number
   maxShards: number
 }
@@ -76,6 +78,11 @@ export const SETTINGS = {
     flag: 'log-level',
     env: 'SWARMLAMBDA_LOG_LEVEL',
     help: `log level: ${LOG_LEVELS.join(', ')} (default info)`
+  },
+  logPretty: {
+    flag: 'pretty',
+    env: 'SWARMLAMBDA_LOG_PRETTY',
+    help: 'human-readable logs instead of JSON lines (flag alone, or env 1/true)'
   },
   jobTtlMs: {
     flag: 'job-ttl-ms',
@@ -189,6 +196,12 @@ export function loadConfig(flags: Source, env: Source): Config {
     problems.push(`${describe('logLevel')}: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`)
   }
 
+  const prettyText = raw('logPretty')?.toLowerCase() ?? 'false'
+  const logPretty = ['1', 'true', 'yes'].includes(prettyText)
+  if (!logPretty && !['0', 'false', 'no'].includes(prettyText)) {
+    problems.push(`${describe('logPretty')}: "${prettyText}" is not true or false`)
+  }
+
   const stateDir = raw('stateDir') ?? join('state', clusterId, nodeName)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -202,6 +215,7 @@ export function loadConfig(flags: Source, env: Source): Config {
     clusterKey,
     bootstrap: Object.freeze(bootstrap) as Config['bootstrap'],
     logLevel,
+    logPretty,
     jobTtlMs,
     maxShards
   })

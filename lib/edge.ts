@@ -188,7 +188,8 @@ export class Edge {
         maxShards: config.maxShards,
         members: () => this.members(),
         strike: (id) => this.mesh?.peers.strike(id),
-        observer: metrics
+        observer: metrics,
+        log: this.log.child({ component: 'scheduler' })
       }),
       metrics,
       jobs,
@@ -232,7 +233,10 @@ export class Edge {
         swarm,
         store,
         registry,
-        handlers: { info: self, execute: executeShard(functions, pool) },
+        handlers: {
+          info: self,
+          execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }))
+        },
         region: config.region,
         log: this.log.child({ component: 'mesh' }),
         onStrike: () => metrics.strike()

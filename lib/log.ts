@@ -1,12 +1,17 @@
 import { pino, type Logger } from 'pino'
+import pretty from 'pino-pretty'
 import { LOG_LEVELS, type Config } from './config.js'
 
 /**
  * The root logger of one process (an edge, the proxy, the DNS server; components take children
  * of it); JSON lines to stdout.
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'nodeName'>): Logger {
-  return pino({ level: config.logLevel, base: { node: config.nodeName } })
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'nodeName'> & { logPretty?: boolean }
+): Logger {
+  const options = { level: config.logLevel, base: { node: config.nodeName } }
+  if (config.logPretty !== true) return pino(options)
+  return pino(options, pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname' }))
 }
 
 /** A log level from SWARMLAMBDA_LOG_LEVEL (or the default), for processes that are not edges. */

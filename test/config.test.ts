@@ -13,6 +13,7 @@ t.test('defaults', async (t) => {
     clusterKey: null,
     bootstrap: [],
     logLevel: 'info',
+    logPretty: false,
     jobTtlMs: 600_000,
     maxShards: 16
   })
@@ -35,6 +36,12 @@ t.test('environment variables, overridden by flags', async (t) => {
   t.equal(config.stateDir, 'state/prod/edge-b')
   t.equal(config.clusterKey, 'ab'.repeat(32))
   t.equal(loadConfig({ 'max-shards': '1' }, {}).maxShards, 1)
+  t.equal(loadConfig({ pretty: 'true' }, {}).logPretty, true)
+  t.equal(loadConfig({}, { SWARMLAMBDA_LOG_PRETTY: '1' }).logPretty, true)
+  t.throws(
+    () => loadConfig({}, { SWARMLAMBDA_LOG_PRETTY: 'maybe' }),
+    /"maybe" is not true or false/
+  )
   t.same(config.bootstrap, [
     { host: '127.0.0.1', port: 49737 },
     { host: 'localhost', port: 49738 }

@@ -44,16 +44,21 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
   --base-port N      edge-a's HTTP port; edge-b and edge-c take the next two (default 8787)
   --proxy-port N     the proxy's port (SWARMLAMBDA_PROXY_PORT, default ${DEFAULT_PROXY_PORT})
   --dns-port N       the DNS server's port (SWARMLAMBDA_DNS_PORT, default ${DEFAULT_DNS_PORT})
-  --dht-port N       the local bootstrap's UDP port (default ${DEFAULT_DHT_PORT})`,
+  --dht-port N       the local bootstrap's UDP port (default ${DEFAULT_DHT_PORT})
+  --pretty           human-readable logs (every process) instead of JSON lines`,
   options: {
     'state-dir': { type: 'string', default: 'state/local' },
     'base-port': { type: 'string', default: '8787' },
     'proxy-port': { type: 'string' },
     'dns-port': { type: 'string' },
-    'dht-port': { type: 'string', default: String(DEFAULT_DHT_PORT) }
+    'dht-port': { type: 'string', default: String(DEFAULT_DHT_PORT) },
+    pretty: { type: 'boolean', default: false }
   },
   async run(values) {
-    const env = process.env
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...(values.pretty === true ? { SWARMLAMBDA_LOG_PRETTY: '1' } : {})
+    }
     const stateDir = values['state-dir'] as string
     const basePort = positiveInt(values['base-port'], '--base-port')
     const proxyPort = positiveInt(
@@ -65,7 +70,11 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
       '--dns-port'
     )
     const dhtPort = positiveInt(values['dht-port'], '--dht-port')
-    const log = createLogger({ logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL), nodeName: 'dev' })
+    const log = createLogger({
+      logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL),
+      nodeName: 'dev',
+      logPretty: values.pretty === true
+    })
     const stops: (() => Promise<unknown> | unknown)[] = []
     const stopAll = async () => {
       for (const stop of stops.reverse()) await stop()

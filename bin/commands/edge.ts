@@ -16,11 +16,15 @@ stores; a second signal exits at once. Started with an IPC channel, it sends {ms
 url} to its parent and stops when the parent goes away.
 
 ${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).join('\n')}`,
-  options: Object.fromEntries(flags.map((s) => [s.flag, { type: 'string' }])),
+  options: Object.fromEntries(
+    flags.map((s) => [s.flag, { type: s.flag === 'pretty' ? 'boolean' : 'string' }])
+  ),
   async run(values) {
     let config
     try {
-      config = loadConfig(values as Record<string, string | undefined>, process.env)
+      const { pretty, ...rest } = values
+      const flagValues = { ...rest, ...(pretty === true ? { pretty: 'true' } : {}) }
+      config = loadConfig(flagValues as Record<string, string | undefined>, process.env)
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err
       console.error(err.message)

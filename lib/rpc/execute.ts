@@ -1,5 +1,7 @@
 import { INVALID_PARAMETER, INVALID_REQUEST } from '../errors.js'
 import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry/functions.js'
+import { performance } from 'node:perf_hooks'
+import type { Logger } from 'pino'
 import type { WasmPool } from '../wasm/pool.js'
 import type { ExecuteRequest } from '../wire/messages.js'
 import type { ExecuteResult } from './peer-rpc.js'
@@ -12,9 +14,27 @@ import type { ExecuteResult } from './peer-rpc.js'
  */
 export function executeShard(
   functions: FunctionService,
-  pool: WasmPool
+  pool: WasmPool,
+  log: Logger
 ): (request: ExecuteRequest) => Promise<ExecuteResult> {
   return async (request) => {
+    const started = performance.now()
+    const line = { requestId: request.requestId, module: request.sha256.slice(0, 16) }
+    try {
+      const result = await run(request)
+      log.info(
+        { ...line, micros: result.micros, ms: elapsed(started), outcome: 'ok' },
+        'member shard'
+      )
+      return result
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      log.info({ ...line, ms: elapsed(started), outcome: code ?? 'INTERNAL' }, 'member shard')
+      throw err
+    }
+  }
+
+  async function run(request: ExecuteRequest): Promise<ExecuteResult> {
     if (request.memoryMb < 1 || request.memoryMb > MAX_MEMORY_MB) {
       throw INVALID_PARAMETER('memory', `must be from 1 to ${MAX_MEMORY_MB} MB`)
     }
@@ -35,4 +55,8 @@ export function executeShard(
       payload: out.payload ?? null
     }
   }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000
 }

@@ -70,7 +70,8 @@ export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor
           abi: invocation.fn.abi,
           memoryMb: module.memoryMb,
           timeoutMs,
-          input: shard.input
+          input: shard.input,
+          requestId: invocation.requestId
         },
         deadlineMs
       )

@@ -5,6 +5,7 @@ import type { ValidatedFunction } from '../wasm/policy.js'
 import type { FunctionRecord, Reduce } from '../wire/messages.js'
 import type { Executor, ShardRun, ShardTask } from './executors.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
+import type { Logger } from 'pino'
 import type { InvocationOutcome, SchedulerObserver } from '../metrics.js'
 import { ShardCosts } from './costs.js'
 import { reduce, type Reduced } from './shards.js'
@@ -67,12 +68,15 @@ export interface Invocation {
   headerItems: number
   /** How members find the module (null for a module that is not in the registry: runs here). */
   module: { sha256: string; memoryMb: number } | null
+  /** The request that started it: in every shard's log line, here and on members. */
+  requestId: string
 }
 
 /** The invocation of a stored function on an input. */
 export function invocationOf(
   resolved: { record: FunctionRecord; fn: ValidatedFunction },
-  input: Int32Array | Uint8Array
+  input: Int32Array | Uint8Array,
+  requestId: string
 ): Invocation {
   const { record, fn } = resolved
   return {
@@ -82,7 +86,8 @@ export function invocationOf(
     fn,
     input,
     headerItems: record.headerItems,
-    module: { sha256: record.sha256, memoryMb: record.memoryMb }
+    module: { sha256: record.sha256, memoryMb: record.memoryMb },
+    requestId
   }
 }
 
@@ -105,6 +110,8 @@ export interface SchedulerOptions {
   maxShards: number
   /** Told about invocations, shard attempts, retries and backups (metrics). */
   observer?: SchedulerObserver
+  /** One line per shard attempt. */
+  log?: Logger
 }
 
 /** Called as shards finish: how many are done, of how many. */
@@ -271,6 +278,7 @@ class InvocationRun {
   private onAnswer(shard: ShardState, attempt: Attempt, out: ShardRun): void {
     attempt.settled = true
     this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'ok')
+    this.logAttempt(shard, attempt, 'ok')
     if (this.finished || shard.output !== null) return // a second answer for a shard never counts
     shard.output = out
     shard.winner = attempt
@@ -291,6 +299,7 @@ class InvocationRun {
   private onFailure(shard: ShardState, attempt: Attempt, err: unknown, timeoutMs: number): void {
     attempt.settled = true
     this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'failed')
+    this.logAttempt(shard, attempt, err instanceof SwarmError ? err.code : 'INTERNAL')
     if (this.finished || shard.output !== null) return
     const error = err instanceof SwarmError ? err : new SwarmError('INTERNAL', String(err))
     shard.failures.push({ edge: attempt.executor.name, code: error.code })
@@ -343,6 +352,24 @@ class InvocationRun {
     this.stopTimers()
     this.observe(isFunctionError(err) ? 'function_error' : 'error')
     this.reject(err)
+  }
+
+  private logAttempt(shard: ShardState, attempt: Attempt, outcome: string): void {
+    this.options.log?.info(
+      {
+        requestId: this.invocation.requestId,
+        function: this.invocation.functionName,
+        shard: shard.task.index,
+        items: shard.task.items,
+        edge: attempt.executor.name,
+        attempt: shard.attempts.indexOf(attempt) + 1,
+        backup: attempt.backup,
+        ms: Math.round((performance.now() - attempt.started) * 1000) / 1000,
+        outcome,
+        late: shard.winner !== null && shard.winner !== attempt
+      },
+      'shard'
+    )
   }
 
   private observe(outcome: InvocationOutcome): void {

@@ -237,6 +237,8 @@ export interface ExecuteRequest {
   timeoutMs: number
   /** v1: the shard's integers; v2: the payload bytes. */
   input: Int32Array | Uint8Array
+  /** The invocation's request id, for the member's log line. */
+  requestId: string
 }
 
 /** A shard's outcome: the call's result, or the coded error that stopped it. */
@@ -253,10 +255,11 @@ export type ExecuteReply =
     }
   | { ok: false; code: string; message: string }
 
-/** ExecuteRequest, version 1. */
-export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute request', {
+/** ExecuteRequest, version 2 (added requestId). */
+export const executeRequest: c.Encoder<ExecuteRequest> = versioned(2, 'execute request', {
   preencode(state, r) {
     c.fixed(16).preencode(state, r.token)
+    c.string.preencode(state, r.requestId)
     c.fixed32.preencode(state, Buffer.from(r.sha256, 'hex'))
     c.uint.preencode(state, enumIndex(ABIS, r.abi))
     c.uint.preencode(state, r.memoryMb)
@@ -269,6 +272,7 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute r
   },
   encode(state, r) {
     c.fixed(16).encode(state, r.token)
+    c.string.encode(state, r.requestId)
     c.fixed32.encode(state, Buffer.from(r.sha256, 'hex'))
     c.uint.encode(state, enumIndex(ABIS, r.abi))
     c.uint.encode(state, r.memoryMb)
@@ -278,12 +282,13 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(1, 'execute r
   },
   decode(state) {
     const token = c.fixed(16).decode(state)
+    const requestId = c.string.decode(state)
     const sha256 = Buffer.from(c.fixed32.decode(state)).toString('hex')
     const abi = enumValue(ABIS, c.uint.decode(state), 'ABI')
     const memoryMb = c.uint.decode(state)
     const timeoutMs = c.uint.decode(state)
     const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
-    return { token, sha256, abi, memoryMb, timeoutMs, input }
+    return { token, requestId, sha256, abi, memoryMb, timeoutMs, input }
   }
 })
 

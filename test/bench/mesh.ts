@@ -105,7 +105,14 @@ try {
   await deploy('tiny', wasm)
   const sha256 = createHash('sha256').update(wasm).digest('hex')
   const input = Int32Array.of(10, 20, 30, 40)
-  const shard = { sha256, abi: 'v1' as const, memoryMb: 128, timeoutMs: 1_000, input }
+  const shard = {
+    sha256,
+    abi: 'v1' as const,
+    memoryMb: 128,
+    timeoutMs: 1_000,
+    input,
+    requestId: 'bench'
+  }
   for (;;) {
     if (
       (await call(http.c, 'POST', '/2015-03-31/functions/tiny/invocations', '[1]')).status === 200

@@ -26,7 +26,8 @@ const shard = (
   abi: 'v1',
   memoryMb: 16,
   timeoutMs,
-  input: Int32Array.from(input)
+  input: Int32Array.from(input),
+  requestId: 'test-request'
 })
 
 /** Resolves with the coded error a promise rejects with. */
@@ -94,6 +95,10 @@ t.test('execute from B runs a shard on C and returns its result', async (t) => {
     executor: { loads: number }
   }
   t.ok(health.executor.loads >= 1, "C's executor loaded the module")
+  const line = await eventually('C logged the shard', async () =>
+    c.logs().find((l) => l.msg === 'member shard' && l.requestId === 'test-request')
+  )
+  t.match(line, { outcome: 'ok', module: sha(SUM).slice(0, 16) }, 'the request id crossed the RPC')
 })
 
 t.test('errors keep their codes across the hop', async (t) => {

@@ -76,6 +76,7 @@ function invocation(input: number[], over: Partial<Invocation> = {}): Invocation
     input: Int32Array.from(input),
     headerItems: 0,
     module: { sha256: fn.sourceSha256, memoryMb: 1 },
+    requestId: 'test-request',
     ...over
   }
 }

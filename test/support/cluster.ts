@@ -33,6 +33,8 @@ export interface TestEdge {
   dir: string
   url: string
   child: ChildProcess
+  /** Its JSON log lines since it was ready. */
+  logs: () => Record<string, unknown>[]
 }
 
 /** A JSON answer. */
@@ -125,11 +127,11 @@ export async function startClusterEdge(
   bootstrap: string,
   key: string
 ): Promise<TestEdge> {
-  const { child, url } = await startEdge(t, edge.dir, {
+  const { child, url, logs } = await startEdge(t, edge.dir, {
     SWARMLAMBDA_NODE_NAME: edge.name,
     SWARMLAMBDA_REGION: edge.region,
     SWARMLAMBDA_CLUSTER_KEY: key,
     SWARMLAMBDA_BOOTSTRAP: bootstrap
   })
-  return { ...edge, url, child }
+  return { ...edge, url, child, logs }
 }

@@ -15,6 +15,8 @@ interface Teardown {
 export interface Started {
   child: ChildProcess
   ready: Record<string, unknown>
+  /** Its JSON log lines after the ready line (the last 10,000). */
+  logs: () => Record<string, unknown>[]
 }
 
 /**
@@ -35,17 +37,32 @@ export async function startCli(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   const lines = createInterface({ input: child.stdout! })
-  for await (const line of lines) {
-    const entry = JSON.parse(line) as Record<string, unknown>
-    if (entry.msg === readyMsg) {
-      lines.removeAllListeners()
-      child.stdout!.resume() // keep draining its logs
-      return { child, ready: entry }
-    }
-  }
-  throw new Error(
-    `swarm-lambda ${args.join(' ')} exited before "${readyMsg}" (code ${child.exitCode})`
-  )
+  const logs: Record<string, unknown>[] = []
+  return new Promise<Started>((resolve, reject) => {
+    let ready: Record<string, unknown> | null = null
+    lines.on('line', (line) => {
+      let entry: Record<string, unknown>
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        return // not a JSON line
+      }
+      if (ready !== null) {
+        logs.push(entry)
+        if (logs.length > 10_000) logs.shift()
+      } else if (entry.msg === readyMsg) {
+        ready = entry
+        resolve({ child, ready, logs: () => logs })
+      }
+    })
+    child.once('exit', (code) => {
+      if (ready === null) {
+        reject(
+          new Error(`swarm-lambda ${args.join(' ')} exited before "${readyMsg}" (code ${code})`)
+        )
+      }
+    })
+  })
 }
 
 /** Starts an edge on a free port; resolves with its URL once it is ready. */
@@ -53,14 +70,14 @@ export async function startEdge(
   t: Teardown,
   stateDir: string,
   env: Record<string, string> = {}
-): Promise<{ child: ChildProcess; url: string }> {
-  const { child, ready } = await startCli(
+): Promise<{ child: ChildProcess; url: string; logs: Started['logs'] }> {
+  const { child, ready, logs } = await startCli(
     t,
     ['edge', '--port', '0', '--state-dir', stateDir],
     'edge ready',
     { SWARMLAMBDA_LOG_LEVEL: 'info', ...env }
   )
-  return { child, url: ready.url as string }
+  return { child, url: ready.url as string, logs }
 }
 
 /** Starts a DHT bootstrap node on a port of its own; resolves with "host:port". */

@@ -72,7 +72,8 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         const { record, fn } = resolved
         const invocation = invocationOf(
           resolved,
-          parsePayload(fn.abi, request.body, request.headers)
+          parsePayload(fn.abi, request.body, request.headers),
+          request.requestId
         )
         const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
         if (type === 'DryRun') return { status: 204, headers }

@@ -57,7 +57,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       path: /^\/api\/v1\/jobs\/?$/,
-      async handle({ body }) {
+      async handle({ body, requestId }) {
         const fields = new Fields(asObject(parseJson(body), 'the body'))
         const dataset = requireItems(parseDataset(fields.raw('dataset')))
         const name = fields.optionalString('function')
@@ -66,7 +66,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
           const resolved = await ctx.functions.resolve(name)
           if (resolved.fn.abi !== 'v1')
             throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
-          invocation = invocationOf(resolved, dataset)
+          invocation = invocationOf(resolved, dataset, requestId)
         } else {
           const fn = await ctx.functions.compile(fields.base64('wasm_base64'))
           if (fn.abi !== 'v1')
@@ -78,7 +78,8 @@ export function jobRoutes(ctx: RouteContext): Route[] {
             fn,
             input: dataset,
             headerItems: 0,
-            module: null // not in the registry: members could not fetch it, so it runs here
+            module: null, // not in the registry: members could not fetch it, so it runs here
+            requestId: requestId
           }
         }
         const job = ctx.jobs.start(invocation, ctx.scheduler)
