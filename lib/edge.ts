@@ -10,6 +10,7 @@ import { healthRoutes } from './gateway/routes/health.js'
 import { invokeRoutes } from './gateway/routes/invoke.js'
 import { jobRoutes } from './gateway/routes/jobs.js'
 import { clusterRoutes } from './gateway/routes/cluster.js'
+import { dashboardRoutes } from './gateway/routes/dashboard.js'
 import { metricsRoutes } from './gateway/routes/metrics.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
@@ -211,7 +212,8 @@ export class Edge {
         ...invokeRoutes(ctx),
         ...jobRoutes(ctx),
         ...clusterRoutes(ctx),
-        ...metricsRoutes(ctx)
+        ...metricsRoutes(ctx),
+        ...dashboardRoutes(ctx)
       ],
       log: this.log.child({ component: 'gateway' })
     })

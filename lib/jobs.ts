@@ -77,6 +77,11 @@ export class Jobs {
     return this.jobs.get(id)
   }
 
+  /** The most recent jobs, newest first. */
+  recent(limit: number): Job[] {
+    return [...this.jobs.values()].sort((a, b) => b.created - a.created).slice(0, limit)
+  }
+
   /** Jobs not yet finished. */
   pending(): number {
     let n = 0

@@ -8,6 +8,7 @@ import {
   type ServerResponse
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
   EDGE_CLOSING,
@@ -34,11 +35,15 @@ export interface Request {
   requestId: string
 }
 
-/** What a handler answers; `body` is JSON-encoded unless it is already bytes. */
+/**
+ * What a handler answers; `body` is JSON-encoded unless it is already bytes. A `stream` (e.g.
+ * server-sent events) is piped instead of a body; the gateway ends it when it closes.
+ */
 export interface Reply {
   status: number
   headers?: Record<string, string>
   body?: unknown
+  stream?: Readable
 }
 
 /** One route: a method, a path pattern (anchored), and its handler. */
@@ -68,6 +73,7 @@ export class Gateway {
   private closed: Promise<void> | null = null
   private inflight = 0
   private idle: (() => void) | null = null
+  private readonly streams = new Set<Readable>()
 
   constructor(options: GatewayOptions) {
     this.options = options
@@ -95,6 +101,7 @@ export class Gateway {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true
+      for (const stream of this.streams) stream.push(null) // open event streams end now
       if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
       this.server.closeIdleConnections()
@@ -114,7 +121,8 @@ export class Gateway {
       reply = errorReply(err)
       if (reply.status >= 500) this.options.log.error({ err, requestId }, 'request failed')
     }
-    send(res, reply, requestId, this.closing)
+    if (reply.stream !== undefined && !this.closing) this.pipe(res, reply, requestId)
+    else send(res, reply, requestId, this.closing)
     this.options.log.info(
       {
         requestId,
@@ -126,6 +134,17 @@ export class Gateway {
       'request'
     )
     if (--this.inflight === 0 && this.idle !== null) this.idle()
+  }
+
+  private pipe(res: ServerResponse, reply: Reply, requestId: string): void {
+    const stream = reply.stream as Readable
+    this.streams.add(stream)
+    res.writeHead(reply.status, { 'x-amzn-requestid': requestId, ...reply.headers })
+    stream.pipe(res)
+    res.once('close', () => {
+      this.streams.delete(stream)
+      stream.destroy()
+    })
   }
 
   private async dispatch(req: IncomingMessage, requestId: string): Promise<Reply> {

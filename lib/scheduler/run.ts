@@ -314,7 +314,10 @@ class InvocationRun {
         )
       )
     }
-    if (attempt.executor.id !== '') this.options.strike?.(attempt.executor.id)
+    // A member that has not replicated the module yet is not unhealthy: re-run, no strike.
+    if (attempt.executor.id !== '' && error.code !== 'WASM_UNAVAILABLE') {
+      this.options.strike?.(attempt.executor.id)
+    }
     if (shard.attempts.some((a) => !a.settled)) return // another attempt is still running
     const next = this.next(shard)
     if (next !== null && this.deadline - performance.now() > 1) this.launch(shard, next, false)
