@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PEER_UNAVAILABLE, FUNCTION_TRAP, SwarmError } from '../../lib/errors.js'
+import { FUNCTION_TRAP, PEER_UNAVAILABLE, SwarmError, WASM_UNAVAILABLE } from '../../lib/errors.js'
 import type { Executor, ShardRun, ShardTask } from '../../lib/scheduler/executors.js'
 import type { Candidate } from '../../lib/scheduler/placement.js'
 import { Scheduler, type Invocation, type MemberExecutor } from '../../lib/scheduler/run.js'
@@ -247,4 +247,18 @@ t.test('a costly function stays sharded, as wide as its work is worth', async (t
   t.equal(again.shards.length, 3)
   // 30 items are 3 ms: worth one shard of at least 2 ms.
   t.equal((await s.run(invocation(oneTo(30)))).shards.length, 1)
+})
+
+t.test('a member that has not replicated the module yet is not struck', async (t) => {
+  const strikes: string[] = []
+  const a = new Fake('', 'a', answers())
+  const b = new Fake(
+    'b',
+    'b',
+    fails(() => WASM_UNAVAILABLE('ab'.repeat(32)))
+  )
+  const out = await scheduler(a, [b], strikes).run(invocation(oneTo(10)))
+  t.equal(out.result, 55)
+  t.same(out.shards[1]!.failures, [{ edge: 'b', code: 'WASM_UNAVAILABLE' }])
+  t.same(strikes, [], 'no strike')
 })
