@@ -282,10 +282,6 @@ class InvocationRun {
     if (this.finished || shard.output !== null) return // a second answer for a shard never counts
     shard.output = out
     shard.winner = attempt
-    // Overtaken by a backup: the straggler was too slow, which counts against it like a timeout.
-    for (const other of shard.attempts) {
-      if (!other.settled && other.executor.id !== '') this.options.strike?.(other.executor.id)
-    }
     shard.ms = performance.now() - attempt.started
     this.finishedMs.push(shard.ms)
     if (out.micros !== undefined) {
