@@ -10,7 +10,7 @@
  * - workerd: Cloudflare's runtime (npm `workerd`) serving it from a module worker.
  * Measured: requests/s with 10 connections (closed loop), and p50/p99 with one connection.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
 const SECONDS = args.quick ? 2 : 5
 const LATENCY_CALLS = args.quick ? 500 : 2_000
 const CONNECTIONS = 10
+const WORKERD_VERSION = '1.20261117.1'
 const WASM = fileURLToPath(new URL('../../../functions/build/sum.wasm', import.meta.url))
 const BODY = JSON.stringify({ dataset: Array.from({ length: 100 }, (_, i) => i + 1) })
 
@@ -69,6 +70,29 @@ async function started(
   throw new Error(`${command} exited before "${msg}"`)
 }
 
+/**
+ * The workerd binary from npm's `workerd` package. It is not a dependency of the project (its
+ * lockfile entries for other platforms are not served here, which breaks `npm ci`): the bench
+ * installs it without saving on first use.
+ */
+function workerdBinary(): string {
+  const require = createRequire(import.meta.url)
+  const find = () => join(require.resolve('workerd/package.json'), '..', 'bin', 'workerd')
+  try {
+    return find()
+  } catch {
+    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    console.error(`installing workerd@${WORKERD_VERSION} (--no-save) for the baseline…`)
+    const npm = spawnSync(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', `workerd@${WORKERD_VERSION}`],
+      { cwd: root, stdio: 'inherit' }
+    )
+    if (npm.status !== 0) throw new Error('could not install workerd')
+    return find()
+  }
+}
+
 /** Starts workerd serving the module; resolves once it answers. */
 async function workerd(): Promise<string> {
   await copyFile(WASM, join(dir, 'sum.wasm'))
@@ -103,12 +127,7 @@ const mainWorker :Workerd.Worker = (
 );
 `
   )
-  const bin = join(
-    createRequire(import.meta.url).resolve('workerd/package.json'),
-    '..',
-    'bin',
-    'workerd'
-  )
+  const bin = workerdBinary()
   const child = spawn(bin, ['serve', join(dir, 'config.capnp')], {
     stdio: ['ignore', 'inherit', 'inherit']
   })
