@@ -225,6 +225,8 @@ export class Edge {
     if (config.bootstrap.length > 0) {
       const swarm = new ClusterSwarm({
         secrets: deriveSecrets(this.key),
+        // Derived from the store's primary key: the same identity after a restart.
+        keyPair: await store.createKeyPair('swarm-lambda/swarm'),
         bootstrap: config.bootstrap,
         host: config.httpHost,
         log: this.log.child({ component: 'swarm' })

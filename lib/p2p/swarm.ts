@@ -23,6 +23,11 @@ export interface ClusterSwarmOptions {
   host?: string
   log: Logger
   authTimeoutMs?: number
+  /**
+   * This edge's swarm identity. Give a stable one (e.g. from the Corestore) so that members
+   * reconnect to a restarted edge by its key instead of waiting to rediscover a new one.
+   */
+  keyPair?: { publicKey: Buffer; secretKey: Buffer }
 }
 
 /** The protomux-rpc protocol members talk on. */
@@ -92,7 +97,8 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
   private async open(): Promise<void> {
     const { bootstrap, host = '127.0.0.1', log } = this.options
     const dht = new HyperDHT({ bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`), host })
-    const swarm = new Hyperswarm({ dht })
+    const keyPair = this.options.keyPair
+    const swarm = new Hyperswarm(keyPair === undefined ? { dht } : { dht, keyPair })
     this.swarm = swarm
     swarm.on('connection', (conn) => this.onConnection(conn))
     const discovery = swarm.join(this.options.secrets.topic, { client: true, server: true })

@@ -134,6 +134,7 @@ t.test('an edge restarted on its state dir keeps every function and catches up',
   t.equal((await invoke(restarted.url, 'kept', [2, 3])).status, 200)
 
   // Then what changed while it was down.
+  const restartedAt = Date.now()
   const names = await eventually('C caught up', async () => {
     const list = (await http(restarted.url, 'GET', '/functions')).body.functions as {
       FunctionName: string
@@ -143,6 +144,7 @@ t.test('an edge restarted on its state dir keeps every function and catches up',
     const done = kept?.SwarmLambda.version === 2 && list.length === 2
     return done ? list.map((f) => f.FunctionName) : undefined
   })
+  t.comment(`caught up ${Date.now() - restartedAt} ms after it was ready`)
   t.same(names, ['added', 'kept'])
   t.equal((await invoke(restarted.url, 'kept', [2, 3])).body.result, 2, 'the redeploy runs')
   t.equal((await invoke(restarted.url, 'added', [9, 9, 9])).body.result, 3)
