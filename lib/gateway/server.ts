@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -7,7 +6,6 @@ import {
   type Server,
   type ServerResponse
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
@@ -18,6 +16,7 @@ import {
   SwarmError,
   UNKNOWN_OPERATION
 } from '../errors.js'
+import { boundAddress, listen } from '../listen.js'
 
 /** AWS Lambda's own limit for a synchronous request body. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -83,15 +82,13 @@ export class Gateway {
   }
 
   /** Starts listening. */
-  async listen(): Promise<void> {
-    this.server.listen(this.options.port, this.options.host)
-    await once(this.server, 'listening')
+  listen(): Promise<void> {
+    return listen(this.server, this.options.port, this.options.host)
   }
 
   /** The bound address (port 0 picks one). */
   get address(): { host: string; port: number } {
-    const address = this.server.address() as AddressInfo
-    return { host: address.address, port: address.port }
+    return boundAddress(this.server)
   }
 
   /**

@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import {
   Agent,
   createServer,
@@ -6,13 +5,13 @@ import {
   type Server,
   type ServerResponse
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import httpProxy from 'http-proxy'
 import type { Logger } from 'pino'
 import type { EdgeDirectory, KnownEdge } from '../directory.js'
 import { EDGE_UNREACHABLE, INVALID_REQUEST, NO_HEALTHY_EDGE, REQUEST_TOO_LARGE } from '../errors.js'
 import { errorReply, MAX_BODY_BYTES } from '../gateway/server.js'
+import { boundAddress, listen } from '../listen.js'
 
 export const DEFAULT_PROXY_PORT = 8790
 /** The header naming the edge that answered. */
@@ -62,15 +61,13 @@ export class Proxy {
   }
 
   /** Starts listening. */
-  async listen(): Promise<void> {
-    this.server.listen(this.options.port, this.options.host)
-    await once(this.server, 'listening')
+  listen(): Promise<void> {
+    return listen(this.server, this.options.port, this.options.host)
   }
 
   /** The address it listens on. */
   get address(): { host: string; port: number } {
-    const address = this.server.address() as AddressInfo
-    return { host: address.address, port: address.port }
+    return boundAddress(this.server)
   }
 
   /** Stops listening and closes idle connections to the edges. Idempotent. */
