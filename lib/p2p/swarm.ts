@@ -10,6 +10,12 @@ import { AUTH_TIMEOUT_MS, authenticate } from './auth.js'
 /** Discovery is refreshed this often during the first seconds: peers starting together can miss each other. */
 const EARLY_REFRESH_MS = 1_000
 const EARLY_REFRESHES = 5
+/**
+ * ...and this often after that, for good: Hyperswarm gives up on a peer after a few failed
+ * attempts (duplicate connections closed while members start together count as failures), and
+ * only a new lookup brings it back.
+ */
+const REFRESH_MS = 5_000
 /** A silent peer is noticed after ~3 s instead of ~18 s. */
 const KEEP_ALIVE_MS = 1_000
 const IDLE_TIMEOUT_MS = 3_000
@@ -88,7 +94,7 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
   /** Leaves the topic, closes every connection and the DHT node. Idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      if (this.refresher !== null) clearInterval(this.refresher)
+      if (this.refresher !== null) clearTimeout(this.refresher)
       await this.swarm?.destroy() // destroys the DHT it was given too
     })()
     return this.closed
@@ -103,12 +109,16 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     swarm.on('connection', (conn) => this.onConnection(conn))
     const discovery = swarm.join(this.options.secrets.topic, { client: true, server: true })
     let refreshes = 0
-    this.refresher = setInterval(() => {
-      if (++refreshes >= EARLY_REFRESHES && this.refresher !== null) clearInterval(this.refresher)
+    const refresh = () => {
+      refreshes++
       discovery
         .refresh({ client: true, server: true })
         .catch((err: unknown) => log.debug({ err }, 'refresh failed'))
-    }, EARLY_REFRESH_MS)
+      const next = refreshes < EARLY_REFRESHES ? EARLY_REFRESH_MS : REFRESH_MS
+      this.refresher = setTimeout(refresh, next)
+      this.refresher.unref()
+    }
+    this.refresher = setTimeout(refresh, EARLY_REFRESH_MS)
     this.refresher.unref()
     await discovery.flushed()
     log.info({ id: this.id }, 'joined the cluster topic')

@@ -87,12 +87,19 @@ export async function eventually<T>(
   }
 }
 
-/** Resolves once every edge lists every other one in GET /cluster. */
+/**
+ * Resolves once every edge lists every other one in GET /cluster (within 60 s: on a loaded
+ * 2-core CI machine, processes starting together take several discovery rounds).
+ */
 export async function converge(edges: readonly { url: string }[]): Promise<ClusterView[]> {
-  return eventually('every edge lists every other one', async () => {
-    const views = await Promise.all(edges.map((e) => clusterView(e.url)))
-    return views.every((v) => v.nodes.length === edges.length) ? views : undefined
-  })
+  return eventually(
+    'every edge lists every other one',
+    async () => {
+      const views = await Promise.all(edges.map((e) => clusterView(e.url)))
+      return views.every((v) => v.nodes.length === edges.length) ? views : undefined
+    },
+    60_000
+  )
 }
 
 /** Regions the test edges get, in order. */
