@@ -1,9 +1,9 @@
-import { DEFAULT_REGION, parseHostPorts } from '../../lib/config.js'
+import { DEFAULT_REGION } from '../../lib/config.js'
 import { EdgeDirectory } from '../../lib/directory.js'
 import { DEFAULT_DNS_HOST, DEFAULT_DNS_PORT, DnsServer, ZONE } from '../../lib/dns/server.js'
 import { createLogger, logLevel } from '../../lib/log.js'
 import { positiveInt, print, UsageError, type Command } from '../command.js'
-import { untilSignal } from './proxy.js'
+import { edgesOption, untilSignal } from './proxy.js'
 
 /** `dns`: the authoritative server for the mesh's zone. */
 export const dnsCommand: Command = {
@@ -34,12 +34,7 @@ REFUSED for every name outside it. Prints one JSON line when ready; runs until S
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '')
-    const bad: string[] = []
-    const edges = parseHostPorts(
-      (values.edges as string | undefined) ?? env.SWARMLAMBDA_EDGES ?? '',
-      (e) => bad.push(e)
-    )
-    if (bad.length > 0) throw new UsageError(`--edges: ${bad.join(', ')} not host:port`)
+    const edges = edgesOption(values, true)
     const portText =
       (values.port as string | undefined) ?? env.SWARMLAMBDA_DNS_PORT ?? String(DEFAULT_DNS_PORT)
     const log = createLogger({ logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL), nodeName: 'dns' })

@@ -5,14 +5,20 @@ import { DEFAULT_PROXY_PORT, Proxy } from '../../lib/proxy/server.js'
 import { regionPosition } from '../../lib/regions.js'
 import { positiveInt, print, UsageError, type Command } from '../command.js'
 
-/** The edges a proxy or DNS server starts from: --edges, else SWARMLAMBDA_EDGES. */
-export function edgesOption(values: Record<string, unknown>): { host: string; port: number }[] {
+/**
+ * The edges a proxy or DNS server starts from: --edges, else SWARMLAMBDA_EDGES; an empty list is
+ * a usage error unless `optional`.
+ */
+export function edgesOption(
+  values: Record<string, unknown>,
+  optional = false
+): { host: string; port: number }[] {
   const text = (values.edges as string | undefined) ?? process.env.SWARMLAMBDA_EDGES ?? ''
   const bad: string[] = []
   const edges = parseHostPorts(text, (entry) => bad.push(entry))
   if (bad.length > 0)
     throw new UsageError(`--edges: ${bad.map((b) => `"${b}"`).join(', ')} not host:port`)
-  if (edges.length === 0)
+  if (edges.length === 0 && !optional)
     throw new UsageError('give the edges: --edges or SWARMLAMBDA_EDGES (host:port,...)')
   return edges
 }
