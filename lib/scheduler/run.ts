@@ -154,6 +154,11 @@ export class Scheduler {
     const estimate = this.costs.estimate(invocation.fn.sha256, items)
     const worth =
       estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
+    // Work worth one shard stays here whatever its size: only messages to members are capped,
+    // and cutting a cheap input to fit them would send most of it over the network for nothing.
+    if (worth === 1) {
+      return { tasks: [{ index: 0, input, items: input.length }], firsts: [this.local], executors }
+    }
     const placed = place(ranked, {
       items,
       maxShards: Math.min(this.options.maxShards, worth),

@@ -230,6 +230,23 @@ t.test('once a function is known to be cheap it runs as one shard here', async (
   )
 })
 
+t.test('a cheap input too big for one message stays one shard here, uncut', async (t) => {
+  // Only messages to members are capped: cutting 2.4 MB of microseconds of work to fit them
+  // would send most of it over the network for nothing.
+  const cheap: Behaviour = async (shard) => ({ result: sumOf(shard, 0), micros: 50 })
+  const [a, b, c] = [new Fake('', 'a', cheap), new Fake('b', 'b', cheap), new Fake('c', 'c', cheap)]
+  const s = scheduler(a, [b, c])
+  const big = new Array<number>(600_000).fill(1)
+  t.ok((await s.run(invocation(big))).shards.length >= 3, 'unknown at first: cut to fit')
+  const again = await s.run(invocation(big))
+  t.equal(again.result, 600_000)
+  t.same(
+    again.shards.map((x) => [x.edge, x.items]),
+    [['a', 600_000]]
+  )
+  t.equal(b.seen.length + c.seen.length > 0, true, 'the first call did use the members')
+})
+
 t.test('a costly function stays sharded, as wide as its work is worth', async (t) => {
   // 100 µs per item: 300 items are 30 ms of work, worth up to 15 shards of 2 ms.
   const costly: Behaviour = async (shard) => ({
