@@ -1,33 +1,28 @@
 /**
  * Invoke benchmark: one edge against what a user would otherwise run, in one run on this machine.
  *
- *   npm run bench:invoke [-- --quick] [-- --json FILE]
+ *   npm run bench -- --only invoke [--quick] [--json FILE]
  *
  * The same 100-int `sum` module (functions/build/sum.wasm) served three ways, each its own
  * process on 127.0.0.1, each answering `{"result":5050,...}` to the same JSON request:
  * - edge: a lone `swarm-lambda edge`, Invoke on the AWS path;
  * - roofline: a bare node:http server running the module in-process (test/bench/roofline.ts);
  * - workerd: Cloudflare's runtime (npm `workerd`) serving it from a module worker.
- * Measured: requests/s with 10 connections (closed loop), and p50/p99 with one connection.
+ * Measured: requests/s with 10 connections (closed loop), and p50/p99 with one connection, by
+ * wrk when it is installed (else by undici from this process; the JSON says which).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { CLI } from '../support/processes.js'
+import { Cleanups, percentile, round, type Bench } from './bench.js'
 
-const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } }
-})
-const SECONDS = args.quick ? 2 : 5
-const LATENCY_CALLS = args.quick ? 500 : 2_000
 const CONNECTIONS = 10
 const WORKERD_VERSION = '1.20261117.1'
 const WASM = fileURLToPath(new URL('../../../functions/build/sum.wasm', import.meta.url))
@@ -44,17 +39,33 @@ interface Figures {
   p99_us: number
 }
 
-const children: ChildProcess[] = []
-const dir = await mkdtemp(join(tmpdir(), 'swarm-lambda-invoke-'))
+/** Where the processes run, and how they are stopped. */
+interface Context {
+  dir: string
+  cleanups: Cleanups
+}
+
+/** Kills `child` (SIGTERM) at cleanup and waits for it to exit. */
+function owned(context: Context, child: ChildProcess): ChildProcess {
+  context.cleanups.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  })
+  return child
+}
 
 /** Spawns a process and resolves with the first JSON line of stdout that has `msg`. */
 async function started(
+  context: Context,
   command: string,
   argv: string[],
   msg: string
 ): Promise<Record<string, unknown>> {
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir })
-  children.push(child)
+  const child = owned(
+    context,
+    spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], cwd: context.dir })
+  )
   for await (const line of createInterface({ input: child.stdout! })) {
     try {
       const entry = JSON.parse(line) as Record<string, unknown>
@@ -93,7 +104,8 @@ function workerdBinary(): string {
 }
 
 /** Starts workerd serving the module; resolves once it answers. */
-async function workerd(): Promise<string> {
+async function workerd(context: Context): Promise<string> {
+  const { dir } = context
   await copyFile(WASM, join(dir, 'sum.wasm'))
   const port = 18_000 + Math.floor(Math.random() * 2_000)
   await writeFile(
@@ -127,10 +139,10 @@ const mainWorker :Workerd.Worker = (
 `
   )
   const bin = workerdBinary()
-  const child = spawn(bin, ['serve', join(dir, 'config.capnp')], {
-    stdio: ['ignore', 'inherit', 'inherit']
-  })
-  children.push(child)
+  const child = owned(
+    context,
+    spawn(bin, ['serve', join(dir, 'config.capnp')], { stdio: ['ignore', 'inherit', 'inherit'] })
+  )
   const origin = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
@@ -153,23 +165,41 @@ async function call(pool: Pool, target: Target): Promise<void> {
   }
 }
 
-async function measure(target: Target): Promise<Figures> {
+/**
+ * Load from wrk (Debian `wrk`) when it is installed: a C load generator takes far less of the
+ * cores it shares with the servers than a Node one, so the servers, not the client, set the
+ * figures. Otherwise undici from this process.
+ */
+const WRK = (() => {
+  const found = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
+  return found.error === undefined
+})()
+
+async function measure(
+  context: Context,
+  target: Target,
+  latencyCalls: number,
+  seconds: number
+): Promise<Figures> {
   const one = new Pool(target.origin, { connections: 1 })
-  for (let i = 0; i < 200; i++) await call(one, target) // warm-up
+  for (let i = 0; i < 200; i++) await call(one, target) // warm-up, and the answer is right
+  if (WRK) {
+    await one.close()
+    const latency = await wrk(context, target, 1, Math.max(2, seconds / 2))
+    const load = await wrk(context, target, CONNECTIONS, seconds)
+    return { rps: load.rps, p50_us: latency.p50_us, p99_us: latency.p99_us }
+  }
   const samples: number[] = []
-  for (let i = 0; i < LATENCY_CALLS; i++) {
+  for (let i = 0; i < latencyCalls; i++) {
     const t0 = performance.now()
     await call(one, target)
     samples.push((performance.now() - t0) * 1000)
   }
   await one.close()
-  samples.sort((a, b) => a - b)
-  const pct = (p: number) =>
-    Math.round(samples[Math.min(samples.length - 1, Math.floor(samples.length * p))] as number)
 
   const many = new Pool(target.origin, { connections: CONNECTIONS })
   let done = 0
-  const end = performance.now() + SECONDS * 1000
+  const end = performance.now() + seconds * 1000
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (performance.now() < end) {
@@ -179,64 +209,131 @@ async function measure(target: Target): Promise<Figures> {
     })
   )
   await many.close()
-  return { rps: Math.round(done / SECONDS), p50_us: pct(0.5), p99_us: pct(0.99) }
+  return {
+    rps: Math.round(done / seconds),
+    p50_us: Math.round(percentile(samples, 0.5)),
+    p99_us: Math.round(percentile(samples, 0.99))
+  }
 }
 
-try {
-  // The edge logs at warn: at info it writes two lines per call, which the bench would have to
-  // read on the cores it shares with the load generator (and workerd and the roofline log none).
-  const edgePort = 20_000 + Math.floor(Math.random() * 2_000)
-  const edgeChild = spawn(
-    process.execPath,
-    [CLI, 'edge', '--port', String(edgePort), '--state-dir', join(dir, 'edge')],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, SWARMLAMBDA_LOG_LEVEL: 'warn' }
-    }
+/** One wrk run (one thread, `connections` keep-alive connections); any non-2xx fails the bench. */
+async function wrk(
+  context: Context,
+  target: Target,
+  connections: number,
+  seconds: number
+): Promise<Figures> {
+  const script = join(context.dir, 'post.lua')
+  await writeFile(
+    script,
+    `wrk.method = "POST"\nwrk.body = '${BODY}'\nwrk.headers["Content-Type"] = "application/json"\n`
   )
-  children.push(edgeChild)
-  const edge = { url: `http://127.0.0.1:${edgePort}` }
-  await until(
-    async () => (await fetch(`${edge.url}/healthz`)).ok,
-    () => edgeChild.exitCode !== null
-  )
-  const wasm = await readFile(WASM)
-  const deployed = await fetch(`${edge.url}/functions`, {
-    method: 'POST',
-    body: JSON.stringify({ name: 'sum', wasm_base64: wasm.toString('base64') })
-  })
-  if (deployed.status !== 201) throw new Error(`deploy: ${deployed.status}`)
-  const roofline = await started(
-    process.execPath,
-    [fileURLToPath(new URL('./roofline.js', import.meta.url)), WASM],
-    'roofline ready'
-  )
-  const targets: Target[] = [
-    { name: 'edge', origin: edge.url, path: '/2015-03-31/functions/sum/invocations' },
-    { name: 'roofline', origin: `http://127.0.0.1:${roofline.port as number}`, path: '/' },
-    { name: 'workerd', origin: await workerd(), path: '/' }
-  ]
-  const figures = {} as Record<Target['name'], Figures>
-  for (const target of targets) figures[target.name] = await measure(target)
+  const url = target.origin + target.path
+  const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]
+  const child = spawn('wrk', argv, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${out}`)
+  if (/Non-2xx|Socket errors/.test(out)) throw new Error(`${target.name}: wrk saw errors\n${out}`)
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
+  const at = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out)
+    if (m === null) throw new Error(`wrk printed no ${p}%: ${out}`)
+    const scale = { us: 1, ms: 1_000, s: 1_000_000 }[m[2] as 'us' | 'ms' | 's']
+    return Math.round(Number(m[1]) * scale)
+  }
+  if (rps === null) throw new Error(`wrk printed no requests/s: ${out}`)
+  return { rps: Math.round(Number(rps[1])), p50_us: at('50'), p99_us: at('99') }
+}
 
-  const { edge: e, roofline: r, workerd: w } = figures
-  const line = (name: string, f: Figures) =>
-    `  ${name.padEnd(9)}: ${String(f.rps).padStart(6)} req/s (${CONNECTIONS} connections)   p50 ${f.p50_us} µs   p99 ${f.p99_us} µs (1 connection)`
-  console.log(
-    `invoke benchmark (${args.quick ? '--quick, ' : ''}100-int sum, ${SECONDS} s per load run)`
-  )
-  console.log(line('edge', e))
-  console.log(line('roofline', r))
-  console.log(line('workerd', w))
-  console.log(
-    `  ratios: edge/workerd rps ${(e.rps / w.rps).toFixed(2)}x (target ≥ 1.25x), ` +
-      `p50 edge/workerd ${(e.p50_us / w.p50_us).toFixed(2)}x (target ≤ 1), edge/roofline rps ${(e.rps / r.rps).toFixed(2)}x`
-  )
-  if (args.json !== undefined) await writeFile(args.json, JSON.stringify(figures, null, 2) + '\n')
-} finally {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
-  await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : null)))
-  await rm(dir, { recursive: true, force: true })
+export const run: Bench = async (options) => {
+  const SECONDS = options.quick ? 2 : 5
+  const LATENCY_CALLS = options.quick ? 500 : 2_000
+  const cleanups = new Cleanups()
+  const context: Context = { dir: await cleanups.dir('invoke'), cleanups }
+  try {
+    // The edge logs at warn: at info it writes two lines per call, which the bench would have to
+    // read on the cores it shares with the load generator (and workerd and the roofline log none).
+    const edgePort = 20_000 + Math.floor(Math.random() * 2_000)
+    const edgeChild = owned(
+      context,
+      spawn(
+        process.execPath,
+        [CLI, 'edge', '--port', String(edgePort), '--state-dir', join(context.dir, 'edge')],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: { ...process.env, SWARMLAMBDA_LOG_LEVEL: 'warn' }
+        }
+      )
+    )
+    const edge = { url: `http://127.0.0.1:${edgePort}` }
+    await until(
+      async () => (await fetch(`${edge.url}/healthz`)).ok,
+      () => edgeChild.exitCode !== null
+    )
+    const wasm = await readFile(WASM)
+    const deployed = await fetch(`${edge.url}/functions`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'sum', wasm_base64: wasm.toString('base64') })
+    })
+    if (deployed.status !== 201) throw new Error(`deploy: ${deployed.status}`)
+    const roofline = await started(
+      context,
+      process.execPath,
+      [fileURLToPath(new URL('./roofline.js', import.meta.url)), WASM],
+      'roofline ready'
+    )
+    const targets: Target[] = [
+      { name: 'edge', origin: edge.url, path: '/2015-03-31/functions/sum/invocations' },
+      { name: 'roofline', origin: `http://127.0.0.1:${roofline.port as number}`, path: '/' },
+      { name: 'workerd', origin: await workerd(context), path: '/' }
+    ]
+    const figures = {} as Record<Target['name'], Figures>
+    for (const target of targets) {
+      figures[target.name] = await measure(context, target, LATENCY_CALLS, SECONDS)
+    }
+
+    const { edge: e, roofline: r, workerd: w } = figures
+    const line = (name: string, f: Figures) =>
+      `  ${name.padEnd(9)}: ${String(f.rps).padStart(6)} req/s (${CONNECTIONS} connections)   p50 ${f.p50_us} µs   p99 ${f.p99_us} µs (1 connection)`
+    console.log(
+      `invoke benchmark (${options.quick ? '--quick, ' : ''}100-int sum, ${SECONDS} s per load run, load from ${WRK ? 'wrk' : 'undici (install wrk for a lighter client)'})`
+    )
+    console.log(line('edge', e))
+    console.log(line('roofline', r))
+    console.log(line('workerd', w))
+    console.log(
+      `  ratios: edge/workerd rps ${(e.rps / w.rps).toFixed(2)}x (target ≥ 1.25x), ` +
+        `p50 edge/workerd ${(e.p50_us / w.p50_us).toFixed(2)}x (target ≤ 1), edge/roofline rps ${(e.rps / r.rps).toFixed(2)}x`
+    )
+    return {
+      figures: {
+        edge: { ...e },
+        roofline: { ...r },
+        workerd: { ...w },
+        invoke_client: { tool: WRK ? 'wrk' : 'undici', connections: CONNECTIONS, seconds: SECONDS }
+      },
+      targets: [
+        {
+          name: 'edge rps / workerd rps',
+          value: round(e.rps / w.rps),
+          limit: 1.25,
+          better: 'higher',
+          unit: 'x'
+        },
+        {
+          name: 'edge p50 / workerd p50',
+          value: round(e.p50_us / w.p50_us),
+          limit: 1,
+          better: 'lower',
+          unit: 'x'
+        }
+      ]
+    }
+  } finally {
+    await cleanups.run()
+  }
 }
 
 /** Polls `ready` every 100 ms until it is true; fails after 30 s or once `dead`. */
