@@ -185,7 +185,7 @@ async function measure(
   for (let i = 0; i < 200; i++) await call(one, target) // warm-up, and the answer is right
   if (WRK) {
     await one.close()
-    const latency = await wrk(context, target, 1, Math.max(2, seconds / 2))
+    const latency = await wrk(context, target, 1, Math.max(2, Math.round(seconds / 2)))
     const load = await wrk(context, target, CONNECTIONS, seconds)
     return { rps: load.rps, p50_us: latency.p50_us, p99_us: latency.p99_us }
   }
