@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { parseAccessKeys, type AccessKey } from './gateway/auth.js'
 import { REGIONS, regionPosition } from './regions.js'
 
 /** Where the environment and the flags meet: one validated, frozen configuration of an edge. */
@@ -30,6 +31,10 @@ export interface Config {
   logPretty: boolean
   jobTtlMs: number
   maxShards: number
+  /** Access keys; when there are any, control-plane routes need one (SigV4 or Bearer). */
+  accessKeys: readonly AccessKey[]
+  /** Invocations need an access key too (only with access keys). */
+  invokeAuth: boolean
 }
 
 /** Each setting: its flag, its environment variable, and its help line. */
@@ -93,6 +98,16 @@ export const SETTINGS = {
     flag: 'max-shards',
     env: 'SWARMLAMBDA_MAX_SHARDS',
     help: `most shards per invocation (default ${DEFAULT_MAX_SHARDS}; 1 runs everything here)`
+  },
+  accessKeys: {
+    flag: 'access-keys',
+    env: 'SWARMLAMBDA_ACCESS_KEYS',
+    help: 'access keys id:secret[,id:secret]: deploy, delete and jobs then need one (prefer the env: flags show in ps)'
+  },
+  invokeAuth: {
+    flag: 'invoke-auth',
+    env: 'SWARMLAMBDA_INVOKE_AUTH',
+    help: 'open (default) or required: whether invocations need an access key too'
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
@@ -204,6 +219,22 @@ export function loadConfig(flags: Source, env: Source): Config {
 
   const stateDir = raw('stateDir') ?? join('state', clusterId, nodeName)
 
+  const accessKeys = parseAccessKeys(raw('accessKeys') ?? '', (entry) =>
+    problems.push(
+      `${describe('accessKeys')}: "${entry}" is not id:secret (id: letters, digits, _ or -, up to 128; secret: 8-256 printable characters)`
+    )
+  )
+  const invokeText = raw('invokeAuth') ?? 'open'
+  if (invokeText !== 'open' && invokeText !== 'required') {
+    problems.push(`${describe('invokeAuth')}: "${invokeText}" is not open or required`)
+  }
+  const invokeAuth = invokeText === 'required'
+  if (invokeAuth && accessKeys.length === 0) {
+    problems.push(
+      `${describe('invokeAuth')}: required needs access keys (${describe('accessKeys')})`
+    )
+  }
+
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({
     nodeName,
@@ -217,6 +248,8 @@ export function loadConfig(flags: Source, env: Source): Config {
     logLevel,
     logPretty,
     jobTtlMs,
-    maxShards
+    maxShards,
+    accessKeys: Object.freeze(accessKeys.map((k) => Object.freeze(k))),
+    invokeAuth
   })
 }

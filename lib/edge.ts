@@ -12,6 +12,7 @@ import { jobRoutes } from './gateway/routes/jobs.js'
 import { clusterRoutes } from './gateway/routes/cluster.js'
 import { dashboardRoutes } from './gateway/routes/dashboard.js'
 import { metricsRoutes } from './gateway/routes/metrics.js'
+import { Authenticator } from './gateway/auth.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
 import { Mesh } from './p2p/mesh.js'
@@ -215,6 +216,7 @@ export class Edge {
         ...metricsRoutes(ctx),
         ...dashboardRoutes(ctx)
       ],
+      auth: new Authenticator(config.accessKeys, config.invokeAuth),
       log: this.log.child({ component: 'gateway' })
     })
     this.closers.push(() => gateway.close())

@@ -43,6 +43,17 @@ const CODES = {
   UNKNOWN_OPERATION: { status: 404, awsType: 'UnknownOperationException', kind: 'client' },
   METHOD_NOT_ALLOWED: { status: 405, awsType: 'MethodNotAllowedException', kind: 'client' },
 
+  // Credentials: the edge has access keys and the request did not prove one.
+  MISSING_AUTHENTICATION: {
+    status: 403,
+    awsType: 'MissingAuthenticationTokenException',
+    kind: 'client'
+  },
+  UNRECOGNIZED_CLIENT: { status: 403, awsType: 'UnrecognizedClientException', kind: 'client' },
+  INVALID_SIGNATURE: { status: 403, awsType: 'InvalidSignatureException', kind: 'client' },
+  SIGNATURE_EXPIRED: { status: 403, awsType: 'InvalidSignatureException', kind: 'client' },
+  ACCESS_DENIED: { status: 403, awsType: 'AccessDeniedException', kind: 'client' },
+
   // Function errors: the call ran and the function failed. Never retried, never a number.
   FUNCTION_TRAP: { status: 200, awsType: 'Runtime.Trap', kind: 'function' },
   FUNCTION_TIMEOUT: { status: 200, awsType: 'Sandbox.Timedout', kind: 'function' },
@@ -186,6 +197,23 @@ export const METHOD_NOT_ALLOWED = (method: string, path: string, allowed: readon
     'METHOD_NOT_ALLOWED',
     `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`
   )
+
+export const MISSING_AUTHENTICATION = () =>
+  new SwarmError(
+    'MISSING_AUTHENTICATION',
+    'Missing authentication: sign the request with AWS SigV4 or send Authorization: Bearer ID:SECRET'
+  )
+export const UNRECOGNIZED_CLIENT = () =>
+  new SwarmError('UNRECOGNIZED_CLIENT', 'The security token included in the request is invalid.')
+export const INVALID_SIGNATURE = (why: string) =>
+  new SwarmError('INVALID_SIGNATURE', `The request signature is not valid: ${why}`)
+export const SIGNATURE_EXPIRED = (amzDate: string) =>
+  new SwarmError(
+    'SIGNATURE_EXPIRED',
+    `Signature expired: ${amzDate} is more than 5 minutes away from the edge's clock`
+  )
+export const ACCESS_DENIED = (why: string) =>
+  new SwarmError('ACCESS_DENIED', `Access denied: ${why}`)
 
 export const PEER_UNAVAILABLE = (peer: string, cause?: unknown) =>
   new SwarmError('PEER_UNAVAILABLE', `Member ${peer} is not connected`, { cause })

@@ -15,7 +15,9 @@ t.test('defaults', async (t) => {
     logLevel: 'info',
     logPretty: false,
     jobTtlMs: 600_000,
-    maxShards: 16
+    maxShards: 16,
+    accessKeys: [],
+    invokeAuth: false
   })
   t.ok(Object.isFrozen(config))
 })

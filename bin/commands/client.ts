@@ -14,7 +14,8 @@ const endpointOption = {
   endpoint: { type: 'string', default: process.env.SWARMLAMBDA_ENDPOINT ?? DEFAULT_ENDPOINT }
 } as const satisfies Command['options']
 
-const endpointHelp = `  --endpoint URL        the edge to talk to (default $SWARMLAMBDA_ENDPOINT or ${DEFAULT_ENDPOINT})`
+const endpointHelp = `  --endpoint URL        the edge to talk to (default $SWARMLAMBDA_ENDPOINT or ${DEFAULT_ENDPOINT})
+  (an edge with access keys wants $SWARMLAMBDA_TOKEN=ID:SECRET, sent as Authorization: Bearer)`
 
 /** A non-2xx answer from an edge, printed as its AWS error type and exit 1. */
 class RemoteError extends Error {}
@@ -34,10 +35,14 @@ async function call(
 ): Promise<Answer> {
   let response
   try {
+    const token = process.env.SWARMLAMBDA_TOKEN
     response = await request(new URL(path, endpoint), {
       method,
       body: body ?? null,
-      headers: headers ?? {}
+      headers: {
+        ...headers,
+        ...(token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` })
+      }
     })
   } catch (err) {
     throw new UsageError(`cannot reach ${endpoint}: ${(err as Error).message}`)

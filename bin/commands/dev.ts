@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import HyperDHT from 'hyperdht'
-import { loadClusterKey } from '../../lib/cluster/key.js'
+import { deriveDevAccessKey, loadClusterKey } from '../../lib/cluster/key.js'
+import { parseAccessKeys } from '../../lib/gateway/auth.js'
 import { EdgeDirectory } from '../../lib/directory.js'
 import { DEFAULT_DNS_PORT, DnsServer, ZONE } from '../../lib/dns/server.js'
 import { createLogger, logLevel } from '../../lib/log.js'
@@ -37,8 +38,10 @@ export const devCommand: Command = {
 Starts a local DHT bootstrap node (unless SWARMLAMBDA_BOOTSTRAP names one), three edges as
 their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c eu-central-fra
 :8789; state in STATE-DIR/edge-*, one cluster key in STATE-DIR), the DNS server for ${ZONE}
-(UDP+TCP) and the proxy, all on 127.0.0.1. Prints the endpoints and a JSON line
-{"msg":"mesh ready",...}; Ctrl-C (SIGINT) or SIGTERM stops everything.
+(UDP+TCP) and the proxy, all on 127.0.0.1. Deploy, delete and jobs need an access key: those in
+SWARMLAMBDA_ACCESS_KEYS, else one derived from the cluster key. Prints the endpoints, the
+credentials and a JSON line {"msg":"mesh ready",...,"credentials":{...}}; Ctrl-C (SIGINT) or
+SIGTERM stops everything.
 
   --state-dir DIR    where the edges keep their state (default state/local)
   --base-port N      edge-a's HTTP port; edge-b and edge-c take the next two (default 8787)
@@ -83,9 +86,18 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
 
     try {
       await mkdir(stateDir, { recursive: true })
-      const key = (await loadClusterKey(stateDir, env.SWARMLAMBDA_CLUSTER_KEY ?? null)).toString(
-        'hex'
-      )
+      const clusterKey = await loadClusterKey(stateDir, env.SWARMLAMBDA_CLUSTER_KEY ?? null)
+      const key = clusterKey.toString('hex')
+      // Deploy, delete and jobs need an access key: the configured ones, else one derived from
+      // the cluster key (the same on every start of this state dir), printed below.
+      const configured = parseAccessKeys(env.SWARMLAMBDA_ACCESS_KEYS ?? '', (entry) => {
+        throw new UsageError(`SWARMLAMBDA_ACCESS_KEYS: "${entry}" is not id:secret`)
+      })
+      const credentials = configured[0] ?? deriveDevAccessKey(clusterKey)
+      if (configured.length === 0) {
+        env.SWARMLAMBDA_ACCESS_KEYS = `${credentials.id}:${credentials.secret}`
+      }
+      const token = `${credentials.id}:${credentials.secret}`
 
       let bootstrap = env.SWARMLAMBDA_BOOTSTRAP ?? ''
       if (bootstrap === '') {
@@ -158,7 +170,11 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
           `  dht      ${bootstrap}`,
           `  state    ${stateDir}`,
           '',
-          `  curl --resolve ${ZONE}:${proxyPort}:127.0.0.1 ${endpoint}/2015-03-31/functions/`,
+          `  credentials (${configured.length > 0 ? 'from SWARMLAMBDA_ACCESS_KEYS' : 'generated for this state dir'}; deploy, delete and jobs need them):`,
+          `    export AWS_ACCESS_KEY_ID=${credentials.id} AWS_SECRET_ACCESS_KEY=${credentials.secret} AWS_DEFAULT_REGION=us-east-1`,
+          `    export SWARMLAMBDA_TOKEN=${token}   # curl -H "authorization: Bearer $SWARMLAMBDA_TOKEN"`,
+          '',
+          `  curl --resolve ${ZONE}:${proxyPort}:127.0.0.1 -H "authorization: Bearer $SWARMLAMBDA_TOKEN" ${endpoint}/2015-03-31/functions/`,
           '  Ctrl-C stops everything.',
           ''
         ].join('\n')
@@ -169,7 +185,8 @@ their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c 
         proxy: `http://127.0.0.1:${proxyPort}`,
         dns: `127.0.0.1:${dnsPort}`,
         bootstrap,
-        edges: edges.map((e) => ({ name: e.name, url: e.url }))
+        edges: edges.map((e) => ({ name: e.name, url: e.url })),
+        credentials: { accessKeyId: credentials.id, secretAccessKey: credentials.secret, token }
       })
       for (const edge of edges) {
         edge.child.once('exit', (code, signal) =>

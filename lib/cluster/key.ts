@@ -37,6 +37,8 @@ export async function loadClusterKey(stateDir: string, configured: string | null
 /** Labels of what is derived from a cluster key: each use gets its own key, none is the key. */
 const TOPIC_LABEL = 'swarm-lambda/topic/v1'
 const AUTH_LABEL = 'swarm-lambda/auth/v1'
+const DEV_KEY_ID_LABEL = 'swarm-lambda/dev-access-key-id/v1'
+const DEV_SECRET_LABEL = 'swarm-lambda/dev-access-key-secret/v1'
 
 /** What an edge derives from its cluster key; the key itself never leaves the process. */
 export interface ClusterSecrets {
@@ -52,4 +54,14 @@ export function deriveSecrets(clusterKey: Buffer): ClusterSecrets {
     topic: createHmac('sha256', clusterKey).update(TOPIC_LABEL).digest(),
     authKey: createHmac('sha256', clusterKey).update(AUTH_LABEL).digest()
   }
+}
+
+/**
+ * The access key `swarm-lambda dev` gives its local mesh when none is configured: derived from
+ * the cluster key, so it stays the same across restarts of the same state dir.
+ */
+export function deriveDevAccessKey(clusterKey: Buffer): { id: string; secret: string } {
+  const id = createHmac('sha256', clusterKey).update(DEV_KEY_ID_LABEL).digest('hex')
+  const secret = createHmac('sha256', clusterKey).update(DEV_SECRET_LABEL).digest('base64url')
+  return { id: `SLDEV${id.slice(0, 15).toUpperCase()}`, secret: secret.slice(0, 40) }
 }

@@ -11,12 +11,14 @@ import type { Logger } from 'pino'
 import {
   EDGE_CLOSING,
   INTERNAL,
+  INVALID_REQUEST,
   METHOD_NOT_ALLOWED,
   REQUEST_TOO_LARGE,
   SwarmError,
   UNKNOWN_OPERATION
 } from '../errors.js'
 import { boundAddress, listen } from '../listen.js'
+import type { Access, Authenticator } from './auth.js'
 
 /** AWS Lambda's own limit for a synchronous request body. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -27,11 +29,15 @@ const REQUEST_TIMEOUT_MS = 30_000
 export interface Request {
   method: string
   url: URL
+  /** The path exactly as sent (still percent-encoded): what a SigV4 signature covers. */
+  rawPath: string
   headers: IncomingHttpHeaders
   /** The route's capture groups, decoded. */
   params: string[]
   body: Buffer
   requestId: string
+  /** The access key id that signed the request (null for an open call). */
+  principal: string | null
 }
 
 /**
@@ -45,10 +51,11 @@ export interface Reply {
   stream?: Readable
 }
 
-/** One route: a method, a path pattern (anchored), and its handler. */
+/** One route: a method, a path pattern (anchored), who may call it, and its handler. */
 export interface Route {
   method: string
   path: RegExp
+  access: Access
   handle(request: Request): Promise<Reply>
 }
 
@@ -58,6 +65,8 @@ export interface GatewayOptions {
   port: number
   routes: Route[]
   log: Logger
+  /** Checks credentials against each route's access (none: every route is open). */
+  auth?: Authenticator
 }
 
 /**
@@ -156,13 +165,33 @@ export class Gateway {
         allowed.push(route.method)
         continue
       }
-      const params = match.slice(1).map((p) => decodeURIComponent(p ?? ''))
+      const params = match.slice(1).map((p) => decodePathPart(p ?? ''))
       const body = await readBody(req)
-      return route.handle({ method, url, headers: req.headers, params, body, requestId })
+      const rawPath = (req.url ?? '/').split('?')[0] as string
+      const request: Request = {
+        method,
+        url,
+        rawPath,
+        headers: req.headers,
+        params,
+        body,
+        requestId,
+        principal: null
+      }
+      request.principal = (await this.options.auth?.check(route.access, request)) ?? null
+      return route.handle(request)
     }
     req.resume()
     if (allowed.length > 0) throw METHOD_NOT_ALLOWED(method, url.pathname, allowed)
     throw UNKNOWN_OPERATION(method, url.pathname)
+  }
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch (err) {
+    throw INVALID_REQUEST(`the path has a malformed percent-encoding: ${part}`, err)
   }
 }
 

@@ -53,11 +53,19 @@ t.test('dev: a local mesh answers at http://lambda.mesh:8790 through its own DNS
   t.teardown(() => dispatcher.close())
   const mesh = 'http://lambda.mesh:8790'
 
-  // The seed's curl flow, through the name.
+  // The seed's curl flow, through the name: deploying needs the printed dev credentials.
+  const credentials = ready.credentials as { accessKeyId: string; token: string }
+  t.match(credentials, { accessKeyId: /^SLDEV[0-9A-F]{15}$/ })
+  t.equal(credentials.token.startsWith(`${credentials.accessKeyId}:`), true)
+  const body = JSON.stringify({ name: 'seed', wasm_base64: SEED_WASM_BASE64 })
+  const refused = await request(`${mesh}/functions`, { dispatcher, method: 'POST', body })
+  t.equal(refused.statusCode, 403, 'no credentials, no deploy')
+  await refused.body.dump()
   const deployed = await request(`${mesh}/functions`, {
     dispatcher,
     method: 'POST',
-    body: JSON.stringify({ name: 'seed', wasm_base64: SEED_WASM_BASE64 })
+    body,
+    headers: { authorization: `Bearer ${credentials.token}` }
   })
   t.equal(deployed.statusCode, 201)
   await deployed.body.dump()

@@ -44,6 +44,7 @@ export function clusterRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/cluster\/?$/,
+      access: 'open',
       async handle() {
         return { status: 200, body: clusterSnapshot(ctx) }
       }

@@ -41,6 +41,7 @@ export function dashboardRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/$/,
+      access: 'open',
       async handle() {
         return {
           status: 200,
@@ -52,6 +53,7 @@ export function dashboardRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/events$/,
+      access: 'open',
       async handle() {
         let timer: NodeJS.Timeout | null = null
         const send = async () => {

@@ -37,6 +37,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       path: /^\/functions\/?$/,
+      access: 'control',
       async handle({ body }) {
         const fields = new Fields(asObject(parseJson(body), 'the body'))
         const record = await ctx.functions.deploy({
@@ -54,6 +55,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/functions\/?$/,
+      access: 'control',
       async handle() {
         return { status: 200, body: { functions: (await ctx.functions.list()).map(config) } }
       }
@@ -61,6 +63,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/functions/${NAME}$`),
+      access: 'control',
       async handle({ params }) {
         return { status: 200, body: config(await ctx.functions.get(params[0] as string)) }
       }
@@ -68,6 +71,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/functions/${NAME}/wasm$`),
+      access: 'control',
       async handle({ params }) {
         const record = await ctx.functions.get(params[0] as string)
         return { status: 200, body: await ctx.functions.wasm(record) }
@@ -76,6 +80,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'DELETE',
       path: new RegExp(`^/functions/${NAME}$`),
+      access: 'control',
       async handle({ params }) {
         await ctx.functions.delete(params[0] as string)
         return { status: 204 }
@@ -86,6 +91,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       path: /^\/2015-03-31\/functions\/?$/,
+      access: 'control',
       async handle({ body }) {
         const fields = new Fields(asObject(parseJson(body), 'the body'))
         const code = fields.optionalObject('Code')
@@ -114,6 +120,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/2015-03-31\/functions\/?$/,
+      access: 'control',
       async handle({ url }) {
         const all = (await ctx.functions.list()).sort((a, b) => (a.name < b.name ? -1 : 1))
         const marker = url.searchParams.get('Marker')
@@ -136,6 +143,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
+      access: 'control',
       async handle({ params, headers, url }) {
         const record = await ctx.functions.get(functionName(params[0] as string, url))
         return {
@@ -154,6 +162,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/configuration/?$`),
+      access: 'control',
       async handle({ params, url }) {
         return {
           status: 200,
@@ -164,6 +173,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
     {
       method: 'DELETE',
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
+      access: 'control',
       async handle({ params, url }) {
         await ctx.functions.delete(functionName(params[0] as string, url))
         return { status: 204 }

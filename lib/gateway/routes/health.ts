@@ -7,6 +7,7 @@ export function healthRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/healthz$/,
+      access: 'open',
       async handle() {
         return {
           status: 200,

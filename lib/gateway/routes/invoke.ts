@@ -63,6 +63,7 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       path: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
+      access: 'invoke',
       async handle(request): Promise<Reply> {
         const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
         const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')

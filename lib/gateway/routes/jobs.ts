@@ -57,6 +57,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       path: /^\/api\/v1\/jobs\/?$/,
+      access: 'control',
       async handle({ body, requestId }) {
         const fields = new Fields(asObject(parseJson(body), 'the body'))
         const dataset = requireItems(parseDataset(fields.raw('dataset')))
@@ -89,6 +90,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/api\/v1\/jobs\/([^/]+)$/,
+      access: 'invoke',
       async handle({ params }) {
         const job = ctx.jobs.get(params[0] as string)
         if (job === undefined) throw JOB_NOT_FOUND(params[0] as string)

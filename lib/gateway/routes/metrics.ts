@@ -7,6 +7,7 @@ export function metricsRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       path: /^\/metrics\/?$/,
+      access: 'open',
       async handle() {
         return {
           status: 200,
