@@ -13,6 +13,13 @@ export const DEFAULT_NODE_NAME = 'edge-a'
 export const DEFAULT_JOB_TTL_MS = 10 * 60_000
 /** An invocation is cut into this many shards at most (one per executor worker, nearest first). */
 export const DEFAULT_MAX_SHARDS = 16
+/** Invocations an edge runs at once by default (AWS's default account concurrency). */
+export const DEFAULT_MAX_CONCURRENCY = 1_000
+/** Items a v1 dataset may have by default (a 6 MB body holds fewer anyway). */
+export const DEFAULT_MAX_DATASET_ITEMS = 10_000_000
+/** AWS's own ceilings, the defaults of the edge's caps. */
+export const DEFAULT_MAX_TIMEOUT_MS = 900_000
+export const DEFAULT_MAX_MEMORY_MB = 4_095
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** A validated edge configuration. */
@@ -35,6 +42,14 @@ export interface Config {
   accessKeys: readonly AccessKey[]
   /** Invocations need an access key too (only with access keys). */
   invokeAuth: boolean
+  /** Invocations this edge runs at once (over it: 429). */
+  maxConcurrency: number
+  /** Items a v1 dataset may have on this edge (over it: 413). */
+  maxDatasetItems: number
+  /** The longest timeout and the most memory a function may have here (deploys over them are
+   * refused; a replicated function over them runs within them). */
+  maxTimeoutMs: number
+  maxMemoryMb: number
 }
 
 /** Each setting: its flag, its environment variable, and its help line. */
@@ -108,6 +123,26 @@ export const SETTINGS = {
     flag: 'invoke-auth',
     env: 'SWARMLAMBDA_INVOKE_AUTH',
     help: 'open (default) or required: whether invocations need an access key too'
+  },
+  maxConcurrency: {
+    flag: 'max-concurrency',
+    env: 'SWARMLAMBDA_MAX_CONCURRENCY',
+    help: `invocations this edge runs at once; more get 429 (default ${DEFAULT_MAX_CONCURRENCY})`
+  },
+  maxDatasetItems: {
+    flag: 'max-dataset-items',
+    env: 'SWARMLAMBDA_MAX_DATASET_ITEMS',
+    help: `items a dataset may have; more get 413 (default ${DEFAULT_MAX_DATASET_ITEMS})`
+  },
+  maxTimeoutMs: {
+    flag: 'max-timeout-ms',
+    env: 'SWARMLAMBDA_MAX_TIMEOUT_MS',
+    help: `the longest function timeout here (default ${DEFAULT_MAX_TIMEOUT_MS})`
+  },
+  maxMemoryMb: {
+    flag: 'max-memory-mb',
+    env: 'SWARMLAMBDA_MAX_MEMORY_MB',
+    help: `the most memory a function may have here (default ${DEFAULT_MAX_MEMORY_MB})`
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
@@ -167,7 +202,14 @@ export function loadConfig(flags: Source, env: Source): Config {
     return value
   }
   const integer = (
-    key: 'httpPort' | 'jobTtlMs' | 'maxShards',
+    key:
+      | 'httpPort'
+      | 'jobTtlMs'
+      | 'maxShards'
+      | 'maxConcurrency'
+      | 'maxDatasetItems'
+      | 'maxTimeoutMs'
+      | 'maxMemoryMb',
     fallback: number,
     min: number,
     max: number
@@ -192,6 +234,15 @@ export function loadConfig(flags: Source, env: Source): Config {
   const httpPort = integer('httpPort', DEFAULT_HTTP_PORT, 0, 65_535)
   const jobTtlMs = integer('jobTtlMs', DEFAULT_JOB_TTL_MS, 1_000, 7 * 24 * 3_600_000)
   const maxShards = integer('maxShards', DEFAULT_MAX_SHARDS, 1, 256)
+  const maxConcurrency = integer('maxConcurrency', DEFAULT_MAX_CONCURRENCY, 1, 1_000_000)
+  const maxDatasetItems = integer(
+    'maxDatasetItems',
+    DEFAULT_MAX_DATASET_ITEMS,
+    1,
+    DEFAULT_MAX_DATASET_ITEMS
+  )
+  const maxTimeoutMs = integer('maxTimeoutMs', DEFAULT_MAX_TIMEOUT_MS, 1, DEFAULT_MAX_TIMEOUT_MS)
+  const maxMemoryMb = integer('maxMemoryMb', DEFAULT_MAX_MEMORY_MB, 1, DEFAULT_MAX_MEMORY_MB)
 
   const httpHost = raw('httpHost') ?? DEFAULT_HTTP_HOST
   if (!HOSTNAME.test(httpHost))
@@ -250,6 +301,10 @@ export function loadConfig(flags: Source, env: Source): Config {
     jobTtlMs,
     maxShards,
     accessKeys: Object.freeze(accessKeys.map((k) => Object.freeze(k))),
-    invokeAuth
+    invokeAuth,
+    maxConcurrency,
+    maxDatasetItems,
+    maxTimeoutMs,
+    maxMemoryMb
   })
 }

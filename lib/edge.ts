@@ -13,6 +13,7 @@ import { clusterRoutes } from './gateway/routes/cluster.js'
 import { dashboardRoutes } from './gateway/routes/dashboard.js'
 import { metricsRoutes } from './gateway/routes/metrics.js'
 import { Authenticator } from './gateway/auth.js'
+import { Concurrency } from './limits.js'
 import { Gateway } from './gateway/server.js'
 import { Jobs } from './jobs.js'
 import { Mesh } from './p2p/mesh.js'
@@ -149,7 +150,7 @@ export class Edge {
     })
     this.closers.push(() => registry.close())
     await registry.ready()
-    functions = new FunctionService(registry, validator)
+    functions = new FunctionService(registry, validator, config)
 
     const pool = new WasmPool(
       this.options.poolSize === undefined ? {} : { size: this.options.poolSize }
@@ -195,6 +196,9 @@ export class Edge {
       }),
       metrics,
       jobs,
+      concurrency: new Concurrency(config.maxConcurrency, (fn, scope) =>
+        metrics.throttle(fn, scope)
+      ),
       executor: () => pool.stats(),
       startedAt,
       cluster: {

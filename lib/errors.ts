@@ -37,6 +37,8 @@ const CODES = {
   INVALID_PARAMETER: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   INVALID_REQUEST: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
   REQUEST_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
+  DATASET_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
+  TOO_MANY_REQUESTS: { status: 429, awsType: 'TooManyRequestsException', kind: 'client' },
   FUNCTION_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
   FUNCTION_EXISTS: { status: 409, awsType: 'ResourceConflictException', kind: 'client' },
   JOB_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
@@ -93,9 +95,16 @@ export class SwarmError extends Error {
   readonly status: number
   readonly awsType: string
   readonly kind: ErrorKind
+  /** Fields AWS puts in this error's body beyond the message (e.g. a throttle's `Reason`). */
+  readonly fields: Readonly<Record<string, string>>
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; fields?: Record<string, string> }
+  ) {
     super(message, options)
+    this.fields = options?.fields ?? {}
     this.name = 'SwarmError'
     this.code = code
     const info: CodeInfo = CODES[code]
@@ -185,6 +194,28 @@ export const INVALID_REQUEST = (why: string, cause?: unknown) =>
   new SwarmError('INVALID_REQUEST', `Invalid request: ${why}`, { cause })
 export const REQUEST_TOO_LARGE = (limit: number) =>
   new SwarmError('REQUEST_TOO_LARGE', `The request body is over the ${limit}-byte limit`)
+export const DATASET_TOO_LARGE = (items: number, limit: number, whose: string) =>
+  new SwarmError(
+    'DATASET_TOO_LARGE',
+    `The dataset has ${items} items, over ${whose} limit of ${limit}`
+  )
+/** Seconds a throttled client is told to wait (Retry-After). */
+export const RETRY_AFTER_SECONDS = 1
+export const TOO_MANY_REQUESTS = (scope: 'function' | 'edge', name: string, limit: number) =>
+  new SwarmError(
+    'TOO_MANY_REQUESTS',
+    scope === 'function'
+      ? `Rate exceeded: ${name} already runs ${limit} invocations at once here (its reserved concurrency)`
+      : `Rate exceeded: this edge already runs ${limit} invocations at once`,
+    {
+      fields: {
+        Reason:
+          scope === 'function'
+            ? 'ReservedFunctionConcurrentInvocationLimitExceeded'
+            : 'ConcurrentInvocationLimitExceeded'
+      }
+    }
+  )
 export const FUNCTION_NOT_FOUND = (name: string) =>
   new SwarmError('FUNCTION_NOT_FOUND', `Function not found: ${name}`)
 export const FUNCTION_EXISTS = (name: string) =>

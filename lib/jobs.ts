@@ -40,8 +40,11 @@ export class Jobs {
     this.ttlMs = options.ttlMs
   }
 
-  /** Starts an invocation on the scheduler as a pending job and follows it to its end. */
-  start(invocation: Invocation, scheduler: Scheduler): Job {
+  /**
+   * Starts an invocation on the scheduler as a pending job and follows it to its end;
+   * `onSettled` runs once it has (e.g. to release its concurrency slot).
+   */
+  start(invocation: Invocation, scheduler: Scheduler, onSettled?: () => void): Job {
     const job: Job = {
       id: randomBytes(16).toString('hex'),
       functionName: invocation.functionName,
@@ -61,10 +64,12 @@ export class Jobs {
     this.evictBeyondCapacity()
     work.then(
       (result) => {
+        onSettled?.()
         job.result = result
         this.finish(job, result.partial ? 'partial' : 'completed')
       },
       (err: SwarmError) => {
+        onSettled?.()
         job.error = err
         this.finish(job, 'failed')
       }

@@ -42,6 +42,7 @@ export class EdgeMetrics implements SchedulerObserver {
   private readonly retries: Counter
   private readonly backups: Counter
   private readonly strikes: Counter
+  private readonly throttles: Counter<'function' | 'scope'>
 
   constructor(sources: MetricSources) {
     const registers = [this.registry]
@@ -72,6 +73,12 @@ export class EdgeMetrics implements SchedulerObserver {
     this.backups = new Counter({
       name: 'swarmlambda_shard_backups_total',
       help: 'Speculative backup copies of slow shards.',
+      registers
+    })
+    this.throttles = new Counter({
+      name: 'swarmlambda_throttles_total',
+      help: 'Invocations refused with 429 by function and by which cap (function, edge).',
+      labelNames: ['function', 'scope'],
       registers
     })
     this.strikes = new Counter({
@@ -197,5 +204,10 @@ export class EdgeMetrics implements SchedulerObserver {
   /** A strike against a member. */
   strike(): void {
     this.strikes.inc()
+  }
+
+  /** An invocation refused with 429 (see lib/limits.ts). */
+  throttle(fn: string, scope: 'function' | 'edge'): void {
+    this.throttles.inc({ function: fn, scope })
   }
 }

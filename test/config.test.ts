@@ -17,7 +17,11 @@ t.test('defaults', async (t) => {
     jobTtlMs: 600_000,
     maxShards: 16,
     accessKeys: [],
-    invokeAuth: false
+    invokeAuth: false,
+    maxConcurrency: 1_000,
+    maxDatasetItems: 10_000_000,
+    maxTimeoutMs: 900_000,
+    maxMemoryMb: 4_095
   })
   t.ok(Object.isFrozen(config))
 })

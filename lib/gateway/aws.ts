@@ -34,7 +34,8 @@ export function configuration(record: FunctionRecord, region: string) {
     Environment: {
       Variables: {
         SWARMLAMBDA_REDUCE: record.reduce,
-        SWARMLAMBDA_HEADER_ITEMS: String(record.headerItems)
+        SWARMLAMBDA_HEADER_ITEMS: String(record.headerItems),
+        SWARMLAMBDA_MAX_DATASET_ITEMS: String(record.maxDatasetItems)
       }
     },
     // Ours, beyond AWS's shape: what the platform needs to know about the module.
@@ -43,6 +44,8 @@ export function configuration(record: FunctionRecord, region: string) {
       reduce: record.reduce,
       headerItems: record.headerItems,
       timeoutMs: record.timeoutMs,
+      concurrency: record.concurrency,
+      maxDatasetItems: record.maxDatasetItems,
       version: record.version,
       sha256: record.sha256
     }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Jobs } from '../jobs.js'
+import type { Concurrency } from '../limits.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { Peer } from '../p2p/peers.js'
 import type { NodeInfo } from '../wire/messages.js'
@@ -13,6 +14,8 @@ export interface RouteContext {
   functions: FunctionService
   scheduler: Scheduler
   jobs: Jobs
+  /** Invocations running here, against the edge's and each function's cap. */
+  concurrency: Concurrency
   /** The edge's Prometheus metrics. */
   metrics: EdgeMetrics
   /** The executor's live counters (workers, queued and running calls, restarts). */

@@ -14,6 +14,7 @@ import {
   INVALID_REQUEST,
   METHOD_NOT_ALLOWED,
   REQUEST_TOO_LARGE,
+  RETRY_AFTER_SECONDS,
   SwarmError,
   UNKNOWN_OPERATION
 } from '../errors.js'
@@ -225,10 +226,13 @@ export function errorReply(err: unknown): Reply {
       body: { errorType: error.awsType, errorMessage: error.message, errorCode: error.code }
     }
   }
+  const headers: Record<string, string> = { 'x-amzn-errortype': error.awsType }
+  if (error.status === 429) headers['retry-after'] = String(RETRY_AFTER_SECONDS)
   return {
     status: error.status,
-    headers: { 'x-amzn-errortype': error.awsType },
+    headers,
     body: {
+      ...error.fields,
       Type: error.kind === 'client' ? 'User' : 'Service',
       message: error.message,
       Message: error.message,

@@ -3,7 +3,7 @@ import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
 import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
-import type { Registry } from './registry.js'
+import type { FunctionSpec, Registry } from './registry.js'
 
 export const DEFAULT_TIMEOUT_MS = 3_000
 export const MAX_TIMEOUT_MS = 900_000 // AWS's own ceiling: 15 minutes
@@ -21,12 +21,29 @@ export interface DeployRequest {
   timeoutMs?: number | undefined
   memoryMb?: number | undefined
   headerItems?: number | undefined
+  concurrency?: number | undefined
+  maxDatasetItems?: number | undefined
   runtime?: string | undefined
   role?: string | undefined
   handler?: string | undefined
   description?: string | undefined
   /** AWS CreateFunction refuses an existing name; the seed API replaces it with a new version. */
   replace: boolean
+}
+
+/** This edge's caps on what a function may have (see Config). */
+export interface FunctionCaps {
+  maxTimeoutMs: number
+  maxMemoryMb: number
+  maxDatasetItems: number
+  maxConcurrency: number
+}
+
+const NO_CAPS: FunctionCaps = {
+  maxTimeoutMs: MAX_TIMEOUT_MS,
+  maxMemoryMb: MAX_MEMORY_MB,
+  maxDatasetItems: Number.MAX_SAFE_INTEGER,
+  maxConcurrency: Number.MAX_SAFE_INTEGER
 }
 
 /** A function ready to run: its record and its compiled module. */
@@ -44,20 +61,28 @@ export class FunctionService {
 
   constructor(
     private readonly registry: Registry,
-    private readonly validator: ModuleValidator
+    private readonly validator: ModuleValidator,
+    private readonly caps: FunctionCaps = NO_CAPS
   ) {}
 
   /** Checks, validates and stores a function; returns its new record. */
   async deploy(request: DeployRequest): Promise<FunctionRecord> {
     checkName(request.name)
-    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${MAX_TIMEOUT_MS} ms`)
+    const { maxTimeoutMs, maxMemoryMb } = this.caps
+    const timeoutMs = request.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
+      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${maxTimeoutMs} ms here`)
     }
-    const memoryMb = request.memoryMb ?? DEFAULT_MEMORY_MB
-    if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > MAX_MEMORY_MB) {
-      throw INVALID_PARAMETER('memory', `must be an integer from 1 to ${MAX_MEMORY_MB} MB`)
+    const memoryMb = request.memoryMb ?? Math.min(DEFAULT_MEMORY_MB, maxMemoryMb)
+    if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > maxMemoryMb) {
+      throw INVALID_PARAMETER('memory', `must be an integer from 1 to ${maxMemoryMb} MB here`)
     }
+    const concurrency = checkLimit('concurrency', request.concurrency, this.caps.maxConcurrency)
+    const maxDatasetItems = checkLimit(
+      'maxDatasetItems',
+      request.maxDatasetItems,
+      this.caps.maxDatasetItems
+    )
     const headerItems = request.headerItems ?? 0
     if (!Number.isInteger(headerItems) || headerItems < 0 || headerItems > MAX_HEADER_ITEMS) {
       throw INVALID_PARAMETER('headerItems', `must be an integer from 0 to ${MAX_HEADER_ITEMS}`)
@@ -78,6 +103,8 @@ export class FunctionService {
         timeoutMs,
         memoryMb,
         headerItems,
+        concurrency,
+        maxDatasetItems,
         runtime: request.runtime ?? 'provided.al2023',
         role: request.role ?? '',
         handler: request.handler ?? 'execute',
@@ -88,10 +115,43 @@ export class FunctionService {
     return record
   }
 
-  /** A live function's record and compiled module; FUNCTION_NOT_FOUND when there is none. */
+  /**
+   * A live function's record and compiled module, within this edge's caps (a function deployed
+   * on an edge with higher caps runs here with this edge's timeout and memory at most);
+   * FUNCTION_NOT_FOUND when there is none.
+   */
   async resolve(name: string): Promise<Resolved> {
-    const record = await this.get(name)
+    const stored = await this.get(name)
+    const record = {
+      ...stored,
+      timeoutMs: Math.min(stored.timeoutMs, this.caps.maxTimeoutMs),
+      memoryMb: Math.min(stored.memoryMb, this.caps.maxMemoryMb)
+    }
     return { record, fn: await this.module(record.sha256, record.memoryMb) }
+  }
+
+  /**
+   * Sets (or, with 0, removes) a function's reserved concurrency, AWS PutFunctionConcurrency:
+   * a new version of its record, replicated like a deploy.
+   */
+  async setConcurrency(name: string, concurrency: number): Promise<FunctionRecord> {
+    const record = await this.get(name)
+    const value = checkLimit('ReservedConcurrentExecutions', concurrency, this.caps.maxConcurrency)
+    const spec: FunctionSpec = {
+      name: record.name,
+      abi: record.abi,
+      reduce: record.reduce,
+      timeoutMs: record.timeoutMs,
+      memoryMb: record.memoryMb,
+      headerItems: record.headerItems,
+      concurrency: value,
+      maxDatasetItems: record.maxDatasetItems,
+      runtime: record.runtime,
+      role: record.role,
+      handler: record.handler,
+      description: record.description
+    }
+    return this.registry.put(spec, await this.registry.wasm(record.sha256))
   }
 
   /**
@@ -147,6 +207,15 @@ export class FunctionService {
     checkName(name)
     if (!(await this.registry.delete(name))) throw FUNCTION_NOT_FOUND(name)
   }
+}
+
+/** An optional limit from 0 (none of its own) to the edge's cap. */
+function checkLimit(name: string, value: number | undefined, cap: number): number {
+  const limit = value ?? 0
+  if (!Number.isInteger(limit) || limit < 0 || limit > cap) {
+    throw INVALID_PARAMETER(name, `must be an integer from 0 (no limit of its own) to ${cap}`)
+  }
+  return limit
 }
 
 function key(sha256: string, memoryMb: number): string {

@@ -240,18 +240,29 @@ export class WasmPool {
   }
 
   private pump(): void {
+    // An idle worker takes the next call before any busy one is given more: a call must not
+    // wait behind a long one while a worker has nothing to do.
     for (const slot of this.active) {
       if (this.queueHead === this.queue.length) break
+      if (slot.inflight.length > 0) continue
+      const pending = this.queue[this.queueHead] as Pending
+      this.queue[this.queueHead++] = undefined as unknown as Pending
+      this.add(slot, pending)
+    }
+    for (const slot of this.active) {
       const budget = Math.floor(PIPELINE_BUDGET_MICROS / Math.max(slot.ewmaMicros, 1))
       const limit = Math.max(1, Math.min(this.maxPipeline, budget))
-      // Refill at half depth, so one message carries several calls instead of one each.
-      if (slot.inflight.length > limit >> 1) continue
-      while (slot.inflight.length < limit && this.queueHead < this.queue.length) {
-        const pending = this.queue[this.queueHead] as Pending
-        this.queue[this.queueHead++] = undefined as unknown as Pending
-        this.add(slot, pending)
+      // Refill at half depth, so one message carries several calls instead of one each; never
+      // behind a call already running longer than the budget (it may run for seconds: the
+      // queue here waits for whichever worker frees up first).
+      if (slot.inflight.length <= limit >> 1 && !this.busyWithLongCall(slot)) {
+        while (slot.inflight.length < limit && this.queueHead < this.queue.length) {
+          const pending = this.queue[this.queueHead] as Pending
+          this.queue[this.queueHead++] = undefined as unknown as Pending
+          this.add(slot, pending)
+        }
       }
-      this.send(slot)
+      this.send(slot) // nothing when its batch is empty
     }
     if (this.queueHead === this.queue.length) {
       this.queue = []
@@ -260,6 +271,12 @@ export class WasmPool {
       this.queue = this.queue.slice(this.queueHead)
       this.queueHead = 0
     }
+  }
+
+  private busyWithLongCall(slot: Slot): boolean {
+    if (slot.inflight.length === 0 || Atomics.load(slot.flags, STATE.runningId) === 0) return false
+    const startedNs = Atomics.load(slot.stamps, STATE.startedNs)
+    return Number(process.hrtime.bigint() - startedNs) / 1_000 > PIPELINE_BUDGET_MICROS
   }
 
   private add(slot: Slot, pending: Pending): void {

@@ -37,6 +37,10 @@ export interface FunctionRecord {
    * shard gets them, followed by its slice of the rest.
    */
   headerItems: number
+  /** Invocations of this function running at once on an edge, at most (0: only the edge's cap). */
+  concurrency: number
+  /** Items a v1 dataset may have (0: only the edge's cap). */
+  maxDatasetItems: number
   /** AWS fields a client sent and reads back; kept as given. */
   runtime: string
   role: string
@@ -51,8 +55,11 @@ export interface FunctionRecord {
   blob: BlobId
 }
 
-/** Version 2 added headerItems; version 1 records read as headerItems 0. */
-const RECORD_VERSION = 2
+/**
+ * Version 2 added headerItems (version 1 records read as 0); version 3 added concurrency and
+ * maxDatasetItems (earlier records read as 0: no limit of their own).
+ */
+const RECORD_VERSION = 3
 
 /** BlobId. */
 export const blobId: c.Encoder<BlobId> = {
@@ -88,7 +95,7 @@ function enumValue<T extends string>(values: readonly T[], index: number, what: 
   return value
 }
 
-/** FunctionRecord, version 2 (reads version 1). */
+/** FunctionRecord, version 3 (reads versions 1 and 2). */
 export const functionRecord: c.Encoder<FunctionRecord> = {
   preencode(state, r) {
     c.uint.preencode(state, RECORD_VERSION)
@@ -100,6 +107,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.uint.preencode(state, r.timeoutMs)
     c.uint.preencode(state, r.memoryMb)
     c.uint.preencode(state, r.headerItems)
+    c.uint.preencode(state, r.concurrency)
+    c.uint.preencode(state, r.maxDatasetItems)
     c.string.preencode(state, r.runtime)
     c.string.preencode(state, r.role)
     c.string.preencode(state, r.handler)
@@ -120,6 +129,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.uint.encode(state, r.timeoutMs)
     c.uint.encode(state, r.memoryMb)
     c.uint.encode(state, r.headerItems)
+    c.uint.encode(state, r.concurrency)
+    c.uint.encode(state, r.maxDatasetItems)
     c.string.encode(state, r.runtime)
     c.string.encode(state, r.role)
     c.string.encode(state, r.handler)
@@ -132,7 +143,7 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
   },
   decode(state) {
     const version = c.uint.decode(state)
-    if (version !== 1 && version !== RECORD_VERSION) {
+    if (version < 1 || version > RECORD_VERSION) {
       throw WIRE_INVALID(`function record version ${version}`)
     }
     return {
@@ -144,6 +155,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
       timeoutMs: c.uint.decode(state),
       memoryMb: c.uint.decode(state),
       headerItems: version === 1 ? 0 : c.uint.decode(state),
+      concurrency: version < 3 ? 0 : c.uint.decode(state),
+      maxDatasetItems: version < 3 ? 0 : c.uint.decode(state),
       runtime: c.string.decode(state),
       role: c.string.decode(state),
       handler: c.string.decode(state),

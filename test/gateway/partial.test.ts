@@ -3,6 +3,7 @@ import t from 'tap'
 import { loadConfig } from '../../lib/config.js'
 import { PEER_UNAVAILABLE } from '../../lib/errors.js'
 import type { RouteContext } from '../../lib/gateway/context.js'
+import { Concurrency } from '../../lib/limits.js'
 import { invokeRoutes } from '../../lib/gateway/routes/invoke.js'
 import { jobRoutes } from '../../lib/gateway/routes/jobs.js'
 import { Gateway } from '../../lib/gateway/server.js'
@@ -27,6 +28,8 @@ const record = (name: string, timeoutMs: number): FunctionRecord => ({
   timeoutMs,
   memoryMb: 1,
   headerItems: 0,
+  concurrency: 0,
+  maxDatasetItems: 0,
   runtime: 'provided.al2023',
   role: '',
   handler: 'execute',
@@ -75,7 +78,8 @@ const ctx = {
     maxShards: 16,
     members: () => [member('edge-b'), member('edge-c')]
   }),
-  jobs
+  jobs,
+  concurrency: new Concurrency(100)
 } as unknown as RouteContext
 const gateway = new Gateway({
   host: '127.0.0.1',

@@ -47,6 +47,8 @@ export function functionRoutes(ctx: RouteContext): Route[] {
           timeoutMs: fields.optionalInteger('timeoutMs'),
           memoryMb: fields.optionalInteger('memoryMb'),
           headerItems: fields.optionalInteger('headerItems'),
+          concurrency: fields.optionalInteger('concurrency'),
+          maxDatasetItems: fields.optionalInteger('maxDatasetItems'),
           replace: true
         })
         return { status: 201, body: config(record) }
@@ -106,6 +108,10 @@ export function functionRoutes(ctx: RouteContext): Route[] {
             'SWARMLAMBDA_HEADER_ITEMS',
             variables?.optionalString('SWARMLAMBDA_HEADER_ITEMS')
           ),
+          maxDatasetItems: integerOf(
+            'SWARMLAMBDA_MAX_DATASET_ITEMS',
+            variables?.optionalString('SWARMLAMBDA_MAX_DATASET_ITEMS')
+          ),
           timeoutMs: timeout === undefined ? undefined : timeout * 1000,
           memoryMb: fields.optionalInteger('MemorySize'),
           runtime: fields.optionalString('Runtime'),
@@ -154,7 +160,10 @@ export function functionRoutes(ctx: RouteContext): Route[] {
               RepositoryType: 'SwarmLambda',
               Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/wasm`
             },
-            Tags: {}
+            Tags: {},
+            ...(record.concurrency > 0
+              ? { Concurrency: { ReservedConcurrentExecutions: record.concurrency } }
+              : {})
           }
         }
       }
@@ -176,6 +185,44 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       access: 'control',
       async handle({ params, url }) {
         await ctx.functions.delete(functionName(params[0] as string, url))
+        return { status: 204 }
+      }
+    },
+
+    // Reserved concurrency (AWS's API versions for it differ from the function's).
+    {
+      method: 'PUT',
+      path: new RegExp(`^/2017-10-31/functions/${NAME}/concurrency/?$`),
+      access: 'control',
+      async handle({ params, url, body }) {
+        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const value = fields.optionalInteger('ReservedConcurrentExecutions')
+        if (value === undefined || value < 1) {
+          throw INVALID_PARAMETER('ReservedConcurrentExecutions', 'must be an integer ≥ 1')
+        }
+        const name = functionName(params[0] as string, url)
+        const record = await ctx.functions.setConcurrency(name, value)
+        return { status: 200, body: { ReservedConcurrentExecutions: record.concurrency } }
+      }
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^/2019-09-30/functions/${NAME}/concurrency/?$`),
+      access: 'control',
+      async handle({ params, url }) {
+        const record = await ctx.functions.get(functionName(params[0] as string, url))
+        return {
+          status: 200,
+          body: record.concurrency > 0 ? { ReservedConcurrentExecutions: record.concurrency } : {}
+        }
+      }
+    },
+    {
+      method: 'DELETE',
+      path: new RegExp(`^/2017-10-31/functions/${NAME}/concurrency/?$`),
+      access: 'control',
+      async handle({ params, url }) {
+        await ctx.functions.setConcurrency(functionName(params[0] as string, url), 0)
         return { status: 204 }
       }
     }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
+import { checkDatasetSize } from '../../limits.js'
 import { invocationOf, type InvocationResult } from '../../scheduler/run.js'
 import { functionName, LATEST } from '../aws.js'
 import type { RouteContext } from '../context.js'
@@ -71,15 +72,14 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           functionName(request.params[0] as string, request.url)
         )
         const { record, fn } = resolved
-        const invocation = invocationOf(
-          resolved,
-          parsePayload(fn.abi, request.body, request.headers),
-          request.requestId
-        )
+        const input = parsePayload(fn.abi, request.body, request.headers)
+        checkDatasetSize(input, record.maxDatasetItems, ctx.config.maxDatasetItems)
+        const invocation = invocationOf(resolved, input, request.requestId)
         const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
         if (type === 'DryRun') return { status: 204, headers }
+        const release = ctx.concurrency.acquire(record.name, record.concurrency)
         if (type === 'Event') {
-          const job = ctx.jobs.start(invocation, ctx.scheduler)
+          const job = ctx.jobs.start(invocation, ctx.scheduler, release)
           return { status: 202, headers: { ...headers, [JOB_ID_HEADER]: job.id } }
         }
 
@@ -90,6 +90,8 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         } catch (err) {
           if (!isFunctionError(err)) throw err
           outcome = err
+        } finally {
+          release()
         }
         if (logType === 'Tail') {
           headers['x-amz-log-result'] = tailLog(

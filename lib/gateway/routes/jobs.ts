@@ -4,6 +4,7 @@ import type { Job } from '../../jobs.js'
 import { invocationOf, type Invocation } from '../../scheduler/run.js'
 import { asObject, parseJson } from '../aws.js'
 import type { RouteContext } from '../context.js'
+import { checkDatasetSize } from '../../limits.js'
 import { Fields } from '../fields.js'
 import type { Reply, Route } from '../server.js'
 
@@ -63,12 +64,16 @@ export function jobRoutes(ctx: RouteContext): Route[] {
         const dataset = requireItems(parseDataset(fields.raw('dataset')))
         const name = fields.optionalString('function')
         let invocation: Invocation
+        let reserved = 0
         if (name !== undefined) {
           const resolved = await ctx.functions.resolve(name)
           if (resolved.fn.abi !== 'v1')
             throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
+          checkDatasetSize(dataset, resolved.record.maxDatasetItems, ctx.config.maxDatasetItems)
           invocation = invocationOf(resolved, dataset, requestId)
+          reserved = resolved.record.concurrency
         } else {
+          checkDatasetSize(dataset, 0, ctx.config.maxDatasetItems)
           const fn = await ctx.functions.compile(fields.base64('wasm_base64'))
           if (fn.abi !== 'v1')
             throw INVALID_PARAMETER('wasm_base64', 'a job module must use ABI v1 (execute)')
@@ -83,7 +88,8 @@ export function jobRoutes(ctx: RouteContext): Route[] {
             requestId: requestId
           }
         }
-        const job = ctx.jobs.start(invocation, ctx.scheduler)
+        const release = ctx.concurrency.acquire(invocation.functionName, reserved)
+        const job = ctx.jobs.start(invocation, ctx.scheduler, release)
         return { status: 202, body: { job_id: job.id, status: job.status } }
       }
     },
