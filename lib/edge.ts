@@ -245,7 +245,7 @@ export class Edge {
         registry,
         handlers: {
           info: self,
-          execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }))
+          execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }), config)
         },
         region: config.region,
         log: this.log.child({ component: 'mesh' }),

@@ -15,7 +15,11 @@ import type { ExecuteResult } from './peer-rpc.js'
 export function executeShard(
   functions: FunctionService,
   pool: WasmPool,
-  log: Logger
+  log: Logger,
+  caps: { maxTimeoutMs: number; maxMemoryMb: number } = {
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+    maxMemoryMb: MAX_MEMORY_MB
+  }
 ): (request: ExecuteRequest) => Promise<ExecuteResult> {
   return async (request) => {
     const started = performance.now()
@@ -41,13 +45,16 @@ export function executeShard(
     if (request.timeoutMs < 1 || request.timeoutMs > MAX_TIMEOUT_MS) {
       throw INVALID_PARAMETER('timeout', `must be from 1 to ${MAX_TIMEOUT_MS} ms`)
     }
-    const fn = await functions.module(request.sha256, request.memoryMb)
+    // This edge's caps hold for what it runs for members too.
+    const memoryMb = Math.min(request.memoryMb, caps.maxMemoryMb)
+    const timeoutMs = Math.min(request.timeoutMs, caps.maxTimeoutMs)
+    const fn = await functions.module(request.sha256, memoryMb)
     if (fn.abi !== request.abi) {
       throw INVALID_REQUEST(
         `module ${request.sha256} has ABI ${fn.abi}, the shard says ${request.abi}`
       )
     }
-    const out = await pool.run(fn, { input: request.input, timeoutMs: request.timeoutMs })
+    const out = await pool.run(fn, { input: request.input, timeoutMs })
     return {
       result: out.result,
       micros: out.micros,
