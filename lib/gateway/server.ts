@@ -25,6 +25,11 @@ import type { Access, Authenticator } from './auth.js'
 export const MAX_BODY_BYTES = 6 * 1024 * 1024
 /** A request whose headers and body take longer than this is dropped (slow-drip clients). */
 const REQUEST_TIMEOUT_MS = 30_000
+/**
+ * An idle keep-alive connection is closed after this: longer than a client's or the proxy's own
+ * pool keeps it (Node's 5 s default made the proxy reuse sockets the edge had just closed).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /** A request, read and routed: handlers parse `body` themselves, once, into typed values. */
 export interface Request {
@@ -86,9 +91,12 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.options = options
-    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
-      void this.serve(req, res)
-    })
+    this.server = createServer(
+      { requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+      (req, res) => {
+        void this.serve(req, res)
+      }
+    )
   }
 
   /** Starts listening. */

@@ -42,6 +42,8 @@ export class Proxy {
   /** The edge each request went to last, for the answer's header. */
   private readonly routed = new WeakMap<IncomingMessage, KnownEdge>()
   private readonly bodies = new WeakMap<IncomingMessage, Buffer>()
+  /** Whether the request's last attempt went out on a pooled keep-alive socket. */
+  private readonly reused = new WeakMap<IncomingMessage, boolean>()
   private closed: Promise<void> | null = null
 
   constructor(options: ProxyOptions) {
@@ -51,6 +53,7 @@ export class Proxy {
       // The body was read in full: it goes on with a length, never chunked.
       proxyReq.removeHeader('transfer-encoding')
       proxyReq.setHeader('content-length', (this.bodies.get(req) ?? Buffer.alloc(0)).length)
+      this.reused.set(req, proxyReq.reusedSocket)
     })
     this.proxy.on('proxyRes', (proxyRes, req) => {
       const edge = this.routed.get(req)
@@ -99,9 +102,20 @@ export class Proxy {
     this.forward(req, res, body, new Set())
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, tried: Set<KnownEdge>) {
+  /**
+   * Sends the request to the best edge not yet tried, or to `again` (an edge whose pooled socket
+   * turned out closed: that says nothing of the edge, so it gets one more try on a fresh socket,
+   * and is not marked down).
+   */
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    tried: Set<KnownEdge>,
+    again?: KnownEdge
+  ) {
     const { directory, log } = this.options
-    const edge = directory.choose(tried)
+    const edge = again ?? directory.choose(tried)
     if (edge === null) {
       const err = tried.size === 0 ? NO_HEALTHY_EDGE() : EDGE_UNREACHABLE(tried.size)
       return reply(res, errorReply(err))
@@ -120,7 +134,9 @@ export class Proxy {
       res,
       {
         target: edge.url,
-        buffer: Readable.from(body.length === 0 ? [] : [body])
+        buffer: Readable.from(body.length === 0 ? [] : [body]),
+        // The retry of a stale pooled socket gets a connection of its own.
+        ...(again === undefined ? {} : { agent: false })
       },
       (err: Error & { code?: string }) => {
         done()
@@ -129,6 +145,11 @@ export class Proxy {
           log.warn({ err, edge: edge.name ?? edge.url }, 'proxied request failed')
           if (!res.headersSent) return reply(res, errorReply(EDGE_UNREACHABLE(tried.size)))
           return void res.destroy()
+        }
+        // A keep-alive socket the edge had already closed (its idle timeout won the race):
+        // the edge is fine; send it again there, once, on a fresh connection.
+        if (this.reused.get(req) === true && again === undefined) {
+          return this.forward(req, res, body, tried, edge)
         }
         directory.markDown(edge)
         this.forward(req, res, body, tried)

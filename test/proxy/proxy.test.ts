@@ -155,6 +155,28 @@ t.test('a connection that fails before any byte is retried on the next edge', as
   t.equal(directory.list().find((e) => e.name === 'broken')?.healthy, false, 'marked down')
 })
 
+t.test('a pooled socket the edge already closed: sent again there, not marked down', async (t) => {
+  // Answers the first request of each connection; the next one on it finds the socket gone
+  // (what a keep-alive socket closed by the edge's idle timeout looks like to the proxy).
+  const served = new WeakSet<object>()
+  const flaky = await fakeEdge(t, 'flaky', 'us-west-sfo', (req, res, body) => {
+    if (served.has(req.socket)) return void req.socket.destroy()
+    served.add(req.socket)
+    echo(req, res, body)
+  })
+  const far = await fakeEdge(t, 'far', 'ap-southeast-syd', echo)
+  const { url, directory } = await proxyFor(t, [flaky.port, far.port])
+  for (const path of ['/first', '/second']) {
+    const res = await request(`${url}${path}`, { method: 'POST', body: path })
+    t.equal(res.statusCode, 200, path)
+    t.equal(res.headers[EDGE_HEADER], 'flaky', `${path} answered by the same edge`)
+    t.equal(((await res.body.json()) as { body: string }).body, path)
+  }
+  t.equal(flaky.hits(), 3, 'the second request was sent twice to it: once on the stale socket')
+  t.equal(far.hits(), 0)
+  t.equal(directory.list().find((e) => e.name === 'flaky')?.healthy, true, 'not marked down')
+})
+
 t.test('no healthy edge: 503 ServiceException; never a forward proxy', async (t) => {
   const edge = await fakeEdge(t, 'edge-a', 'us-west-sfo', echo)
   const { url } = await proxyFor(t, [edge.port, 1]) // port 1: nothing listens
