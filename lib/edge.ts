@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import Corestore from 'corestore'
 import type { Logger } from 'pino'
 import { deriveSecrets, loadClusterKey } from './cluster/key.js'
 import type { Config } from './config.js'
@@ -21,7 +20,9 @@ import { ClusterSwarm } from './p2p/swarm.js'
 import { createLogger } from './log.js'
 import { EdgeMetrics } from './metrics.js'
 import { FunctionService } from './registry/functions.js'
+import { CHECKPOINT_FILE } from './registry/checkpoint.js'
 import { Registry } from './registry/registry.js'
+import { openStore } from './registry/store.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
 import { localExecutor, remoteExecutor } from './scheduler/executors.js'
@@ -135,9 +136,8 @@ export class Edge {
     await mkdir(config.stateDir, { recursive: true })
     this.key = await loadClusterKey(config.stateDir, config.clusterKey)
 
-    const store = new Corestore(join(config.stateDir, 'corestore'))
+    const store = await openStore(config.stateDir)
     this.closers.push(() => store.close())
-    await store.ready()
 
     const validator = new ModuleValidator()
     this.closers.push(() => validator.close())
@@ -146,6 +146,7 @@ export class Edge {
     let functions: FunctionService | null = null
     const registry = new Registry(store, {
       log: this.log.child({ component: 'registry' }),
+      checkpoint: join(config.stateDir, CHECKPOINT_FILE),
       onRemoteRecord: (record) => functions?.prefetch(record)
     })
     this.closers.push(() => registry.close())

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { CORESTORE_DIR } from '../registry/store.js'
 
 /** The file, under an edge's state dir, that holds its cluster key as hex. */
 export const CLUSTER_KEY_FILE = 'cluster.key'
@@ -13,6 +14,9 @@ export function generateClusterKey(): Buffer {
 /**
  * The cluster key of an edge: the configured one if given (saved when the state dir has none),
  * else the one saved in the state dir, else a new one, saved (mode 0600) for the next start.
+ * A state dir an edge has already run in always holds its key (it is saved before the Corestore
+ * is opened): with the file gone and no key configured, a new key would silently put the edge
+ * and its registry in a cluster of its own, so that is refused.
  */
 export async function loadClusterKey(stateDir: string, configured: string | null): Promise<Buffer> {
   const file = join(stateDir, CLUSTER_KEY_FILE)
@@ -26,12 +30,25 @@ export async function loadClusterKey(stateDir: string, configured: string | null
   if (saved !== null && !/^[0-9a-f]{64}$/.test(saved)) {
     throw new Error(`${file} does not hold a 64-hex-character cluster key`)
   }
+  if (saved === null && configured === null && (await exists(join(stateDir, CORESTORE_DIR)))) {
+    throw new Error(
+      `${file} is missing, but ${stateDir} holds an edge's Corestore: a new key would start a ` +
+        `cluster of its own. Restore the file, or give the key with SWARMLAMBDA_CLUSTER_KEY`
+    )
+  }
   const key = configured ?? saved ?? generateClusterKey().toString('hex')
   if (saved === null) {
     await mkdir(stateDir, { recursive: true })
     await writeFile(file, key + '\n', { mode: 0o600 })
   }
   return Buffer.from(key, 'hex')
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false
+  )
 }
 
 /** Labels of what is derived from a cluster key: each use gets its own key, none is the key. */

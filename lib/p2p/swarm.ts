@@ -27,6 +27,16 @@ export interface ClusterSwarmOptions {
   bootstrap: readonly { host: string; port: number }[]
   /** Address the DHT binds and advertises: 127.0.0.1 for a local mesh (see DESIGN.md). */
   host?: string
+  /**
+   * Whether this edge's DHT node starts out assuming it cannot be reached unsolicited (default
+   * false: edges bind the address they are reached at, on their own bootstrap). A node that
+   * starts firewalled moves its traffic from its client socket to its server socket once it
+   * learns otherwise, and connections set up across that switch get no data through: on a real
+   * LAN (test/fault/partition.test.ts, edges in network namespaces) nearly every first
+   * connection died on the 3 s idle timeout, and four edges took 70-110 s to find each other
+   * instead of 10-16 s. Set true for an edge behind a NAT.
+   */
+  firewalled?: boolean
   log: Logger
   authTimeoutMs?: number
   /**
@@ -101,8 +111,12 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
   }
 
   private async open(): Promise<void> {
-    const { bootstrap, host = '127.0.0.1', log } = this.options
-    const dht = new HyperDHT({ bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`), host })
+    const { bootstrap, host = '127.0.0.1', firewalled = false, log } = this.options
+    const dht = new HyperDHT({
+      bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`),
+      host,
+      firewalled
+    })
     const keyPair = this.options.keyPair
     const swarm = new Hyperswarm(keyPair === undefined ? { dht } : { dht, keyPair })
     this.swarm = swarm

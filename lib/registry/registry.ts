@@ -3,6 +3,7 @@ import type Corestore from 'corestore'
 import type { Logger } from 'pino'
 import { WASM_CORRUPT, WASM_UNAVAILABLE } from '../errors.js'
 import { blobId, encode, functionRecord, type FunctionRecord } from '../wire/messages.js'
+import { RegistryCheckpoint } from './checkpoint.js'
 import { KEYS, RegistryWriter } from './writer.js'
 
 /** How long reading a module's bytes may wait for replication before giving up. */
@@ -19,6 +20,12 @@ export interface RegistryOptions {
   log: Logger
   /** Called with each record a member's writer brings (e.g. to compile it before it is invoked). */
   onRemoteRecord?: (record: FunctionRecord) => void
+  /**
+   * A file outside the Corestore (`<state dir>/registry.checkpoint`) recording how long our own
+   * cores were after each write: at boot, a Corestore holding less than that is refused instead
+   * of serving a partial registry. Without it, nothing is checked.
+   */
+  checkpoint?: string
 }
 
 /**
@@ -34,6 +41,7 @@ export class Registry {
   private readonly store: Corestore
   private readonly log: Logger
   private readonly onRemoteRecord: (record: FunctionRecord) => void
+  private readonly checkpoint: RegistryCheckpoint | null
   private own: RegistryWriter | null = null
   private readonly writers = new Map<string, RegistryWriter>()
   private readonly opening = new Map<string, Promise<void>>()
@@ -47,12 +55,17 @@ export class Registry {
     this.store = store
     this.log = options.log
     this.onRemoteRecord = options.onRemoteRecord ?? (() => undefined)
+    this.checkpoint =
+      options.checkpoint === undefined ? null : new RegistryCheckpoint(options.checkpoint)
   }
 
-  /** Opens our writer and every writer we learned before (their stored entries loaded). */
+  /**
+   * Opens our writer (refusing a Corestore that lost what the checkpoint recorded) and every
+   * writer we learned before (their stored entries loaded).
+   */
   ready(): Promise<void> {
     this.opened ??= (async () => {
-      const own = await RegistryWriter.own(this.store, this.events(), this.log)
+      const own = await RegistryWriter.own(this.store, this.events(), this.log, this.checkpoint)
       this.own = own
       this.writers.set(own.id, own)
       const known = this.bootWriters
@@ -253,8 +266,23 @@ export class Registry {
     return this.own
   }
 
+  /**
+   * Runs writes to our cores one at a time, each followed by a checkpoint of their lengths. A
+   * checkpoint that cannot be saved is logged, not thrown: the write itself is done, and an older
+   * checkpoint still holds (it only names fewer blocks).
+   */
   private serialized<T>(write: () => Promise<T>): Promise<T> {
-    const result = this.writing.then(write, write)
+    const run = async () => {
+      const result = await write()
+      const own = this.own
+      if (this.checkpoint !== null && own !== null && own.blobs !== null) {
+        await this.checkpoint
+          .save({ registry: own.bee.core, blobs: own.blobs.core })
+          .catch((err: unknown) => this.log.warn({ err }, 'registry checkpoint not saved'))
+      }
+      return result
+    }
+    const result = this.writing.then(run, run)
     this.writing = result.catch(() => undefined)
     return result
   }

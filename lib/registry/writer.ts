@@ -3,6 +3,7 @@ import Hyperbee from 'hyperbee'
 import type Hypercore from 'hypercore'
 import Hyperblobs from 'hyperblobs'
 import type { Logger } from 'pino'
+import { unreadable, type RegistryCheckpoint } from './checkpoint.js'
 import {
   blobId,
   decode,
@@ -68,18 +69,41 @@ export class RegistryWriter {
     this.writable = bee.core.writable
   }
 
-  /** Our own writer: the `registry` bee and `blobs` core of this edge's Corestore. */
-  static async own(store: Corestore, events: WriterEvents, log: Logger): Promise<RegistryWriter> {
+  /**
+   * Our own writer: the `registry` bee and `blobs` core of this edge's Corestore. With a
+   * checkpoint, the cores are first checked against it, and a core that cannot be read back in
+   * full is refused, not skipped: nobody else can tell this edge what it wrote.
+   */
+  static async own(
+    store: Corestore,
+    events: WriterEvents,
+    log: Logger,
+    checkpoint: RegistryCheckpoint | null = null
+  ): Promise<RegistryWriter> {
+    const saved = await checkpoint?.load()
     const bee = openBee(store.get({ name: 'registry' }))
     const blobs = new Hyperblobs(store.get({ name: 'blobs' }))
     await Promise.all([bee.ready(), blobs.ready()])
     const writer = new RegistryWriter(store, bee, events, log)
     writer.blobCore = blobs
-    const blobKey = blobs.core.key as Buffer
-    const stored = await bee.get(KEYS.blobs)
-    if (stored === null) await bee.put(KEYS.blobs, blobKey)
-    else if (!stored.value.equals(blobKey)) throw new Error('registry names another blob core')
-    await writer.catchUp(bee.core.length)
+    try {
+      await checkpoint?.verify(saved ?? null, { registry: bee.core, blobs: blobs.core })
+      if (checkpoint !== null && saved === null && bee.core.length > 0) {
+        log.warn(
+          { checkpoint: checkpoint.file, length: bee.core.length },
+          'no registry checkpoint: the registry is taken as it is, and a checkpoint written'
+        )
+      }
+      const blobKey = blobs.core.key as Buffer
+      const stored = await bee.get(KEYS.blobs)
+      if (stored === null) await bee.put(KEYS.blobs, blobKey)
+      else if (!stored.value.equals(blobKey)) throw new Error('registry names another blob core')
+      await writer.catchUp(bee.core.length, checkpoint?.stateDir ?? 'the Corestore')
+      await checkpoint?.save({ registry: bee.core, blobs: blobs.core })
+    } catch (err) {
+      await writer.close()
+      throw err
+    }
     bee.core.on('append', () => writer.follow())
     return writer
   }
@@ -130,7 +154,12 @@ export class RegistryWriter {
     this.syncing = this.syncing.then(() => this.catchUp(this.bee.core.length))
   }
 
-  private async catchUp(length: number): Promise<void> {
+  /**
+   * Reads the history from what was seen up to `length`. A read failure is logged (a member's
+   * writer is read again as replication goes on) unless `strictIn` names the state dir: then it
+   * is thrown, as the refusal to start on a registry that cannot be read back.
+   */
+  private async catchUp(length: number, strictIn?: string): Promise<void> {
     if (this.closing || length <= this.seen) return
     try {
       const history = this.bee.createHistoryStream({ gte: this.seen, lt: length })
@@ -139,6 +168,7 @@ export class RegistryWriter {
         this.seen = entry.seq + 1
       }
     } catch (err) {
+      if (strictIn !== undefined) throw unreadable(strictIn, err)
       if (!this.closing)
         this.log.warn({ err, writer: this.id.slice(0, 16) }, 'registry read failed')
     }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import type tap from 'tap'
-import { request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import { startDht, startEdge } from './processes.js'
 
 /** What tests need of tap to set up and clean up. */
@@ -44,15 +44,20 @@ export interface Answer {
   body: Record<string, unknown>
 }
 
-/** A request to an edge, answered as JSON (an empty body reads as {}). */
+/**
+ * A request to an edge, answered as JSON (an empty body reads as {}); through `dispatcher` when
+ * given (e.g. one that connects to a relay into the edge's network namespace).
+ */
 export async function http(
   url: string,
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
-  body?: unknown
+  body?: unknown,
+  dispatcher?: Dispatcher
 ): Promise<Answer> {
   const res = await request(url + path, {
     method,
+    ...(dispatcher === undefined ? {} : { dispatcher }),
     ...(body === undefined
       ? {}
       : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
