@@ -111,8 +111,11 @@ export class Authenticator {
     if (!names.includes('host')) throw INVALID_SIGNATURE('the Host header must be signed')
     const headers: HeaderBag = {}
     for (const name of names) {
-      const value = request.headers[name]
-      if (value === undefined) throw INVALID_SIGNATURE(`the signed header ${name} is missing`)
+      // Own properties only: `constructor` and friends are on every object's prototype.
+      const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined
+      if (typeof value !== 'string' && !Array.isArray(value)) {
+        throw INVALID_SIGNATURE(`the signed header ${name} is missing`)
+      }
       headers[name] = Array.isArray(value) ? value.join(',') : value
     }
     // A client may send the payload's hash instead of having it computed (S3 style): it must be

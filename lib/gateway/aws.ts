@@ -1,3 +1,4 @@
+import { parseIntArray, skipJsonSpace } from '../dataset.js'
 import { FUNCTION_NOT_FOUND, INVALID_REQUEST } from '../errors.js'
 import type { FunctionRecord } from '../wire/messages.js'
 
@@ -73,9 +74,37 @@ export function functionName(reference: string, url: URL): string {
   return name
 }
 
-/** Parses a JSON request body; malformed JSON is an INVALID_REQUEST error. */
+/**
+ * Bodies up to this size go straight to JSON.parse: the costliest JSON this small (32k nested
+ * arrays) parses in about 10 ms.
+ */
+const PLAIN_PARSE_BYTES = 64 * 1024
+/**
+ * A larger body may hold at most this many strings, objects, arrays and escapes. JSON.parse pays
+ * for each on the gateway's thread: 6 MB of them takes 0.1-1.8 s (3M nested arrays), a stall for
+ * every client of the edge. The API's large bodies need a handful: one base64 module, or one
+ * dataset of integers (read without JSON.parse, see parseLarge).
+ */
+const MAX_COSTLY_TOKENS = 10_000
+const COSTLY_BYTES = [0x22, 0x5b, 0x7b, 0x5c] // " [ { \\
+
+/**
+ * Parses a JSON request body; malformed JSON is an INVALID_REQUEST error. Large bodies take a
+ * fast path when they are what large bodies should be (an integer array, or an object of scalars
+ * and integer arrays, which come back as Int32Arrays); other large bodies are refused when they
+ * would be costly to parse (see MAX_COSTLY_TOKENS).
+ */
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw INVALID_REQUEST('the body is empty; JSON was expected')
+  if (body.length > PLAIN_PARSE_BYTES) {
+    const value = parseLarge(body)
+    if (value !== undefined) return value
+    if (costly(body)) {
+      throw INVALID_REQUEST(
+        `a body over ${PLAIN_PARSE_BYTES} bytes may hold at most ${MAX_COSTLY_TOKENS} strings, objects, arrays and escapes (send a large dataset as one array of integers, or as i32le)`
+      )
+    }
+  }
   try {
     return JSON.parse(body.toString('utf8'))
   } catch (err) {
@@ -83,9 +112,103 @@ export function parseJson(body: Buffer): unknown {
   }
 }
 
+/** True when a body has more costly tokens than allowed; each count is a native search. */
+function costly(body: Buffer): boolean {
+  let count = 0
+  for (const byte of COSTLY_BYTES) {
+    for (let at = body.indexOf(byte); at !== -1; at = body.indexOf(byte, at + 1)) {
+      if (++count > MAX_COSTLY_TOKENS) return true
+    }
+  }
+  return false
+}
+
+const NOT_FLAT = Symbol('not flat')
+/** The fast path reads an object of a few fields; one of many members is left to JSON.parse. */
+const MAX_LARGE_MEMBERS = 64
+
+/**
+ * The shapes of a large body, read without JSON.parse's cost: `[integers]`, or an object whose
+ * members are strings without escapes, numbers, booleans, null or integer arrays. Integer arrays
+ * come back as Int32Arrays. Anything else is undefined (JSON.parse judges it).
+ */
+function parseLarge(body: Buffer): unknown {
+  let i = skipJsonSpace(body, 0)
+  if (body[i] === 0x5b) {
+    const array = parseIntArray(body, i)
+    return array !== null && skipJsonSpace(body, array.end) === body.length
+      ? array.dataset
+      : undefined
+  }
+  if (body[i] !== 0x7b) return undefined
+  const object: Record<string, unknown> = {}
+  let members = 0
+  i = skipJsonSpace(body, i + 1)
+  if (body[i] === 0x7d) return undefined // {} is not large
+  for (;;) {
+    if (body[i] !== 0x22 || ++members > MAX_LARGE_MEMBERS) return undefined
+    const keyEnd = stringEnd(body, i)
+    const key = keyEnd === -1 ? NOT_FLAT : scalar(body, i, keyEnd)
+    if (typeof key !== 'string') return undefined
+    i = skipJsonSpace(body, keyEnd)
+    if (body[i] !== 0x3a) return undefined
+    i = skipJsonSpace(body, i + 1)
+    let value: unknown
+    if (body[i] === 0x5b) {
+      const array = parseIntArray(body, i)
+      if (array === null) return undefined
+      value = array.dataset
+      i = array.end
+    } else {
+      let end = body[i] === 0x22 ? stringEnd(body, i) : i
+      if (end === -1) return undefined
+      while (end < body.length && !DELIMITERS.has(body[end] as number)) end++
+      value = scalar(body, i, end)
+      if (value === NOT_FLAT || (typeof value === 'object' && value !== null)) return undefined
+      i = end
+    }
+    // As JSON.parse does: an own property even for "__proto__", the last duplicate wins.
+    Object.defineProperty(object, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
+    i = skipJsonSpace(body, i)
+    if (body[i] === 0x2c) {
+      i = skipJsonSpace(body, i + 1)
+      continue
+    }
+    return body[i] === 0x7d && skipJsonSpace(body, i + 1) === body.length ? object : undefined
+  }
+}
+
+const DELIMITERS = new Set([0x2c, 0x7d, 0x5d, 0x20, 0x0a, 0x0d, 0x09])
+
+/** The index after the closing quote of the string at `start`, or -1 (none, or it escapes). */
+function stringEnd(body: Buffer, start: number): number {
+  const close = body.indexOf(0x22, start + 1)
+  if (close === -1 || body.subarray(start + 1, close).includes(0x5c)) return -1
+  return close + 1
+}
+
+/** One scalar JSON token, parsed by JSON.parse itself (so its rules hold), or NOT_FLAT. */
+function scalar(body: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(body.toString('utf8', start, end))
+  } catch {
+    return NOT_FLAT // malformed: the full parse reports it, with its own message
+  }
+}
+
 /** Narrows a parsed JSON value to an object. */
 export function asObject(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    ArrayBuffer.isView(value)
+  ) {
     throw INVALID_REQUEST(`${what} must be a JSON object`)
   }
   return value as Record<string, unknown>

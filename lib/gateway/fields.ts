@@ -36,7 +36,8 @@ export class Fields {
   optionalObject(name: string): Fields | undefined {
     const value = this.object[name]
     if (value === undefined || value === null) return undefined
-    if (typeof value !== 'object' || Array.isArray(value)) {
+    // An integer array of a large body is an Int32Array (see parseJson): not an object either.
+    if (typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
       throw INVALID_PARAMETER(name, 'must be an object')
     }
     return new Fields(value as Record<string, unknown>)

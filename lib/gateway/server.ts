@@ -212,13 +212,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   }
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) {
-      req.resume()
-      throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        req.resume()
+        throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
+      }
+      chunks.push(chunk)
     }
-    chunks.push(chunk)
+  } catch (err) {
+    if (err instanceof SwarmError) throw err
+    // The client went away mid-body ("aborted"): its fault, and nobody is there to answer.
+    throw INVALID_REQUEST('the client closed the connection before the body ended', err)
   }
   return Buffer.concat(chunks, size)
 }

@@ -12,6 +12,12 @@ import type { CallMessage, ModuleSpec, ReplyMessage } from './protocol.js'
 import { PAGE_BYTES } from './policy.js'
 import { MEMORY_IMPORT } from './rewrite.js'
 
+/**
+ * The most bytes a call may answer with: AWS Lambda's own limit for a synchronous response. A
+ * function may otherwise hand back its whole memory (4 GiB), which the gateway would then have
+ * to copy, concatenate and encode on its one thread.
+ */
+export const MAX_OUTPUT_BYTES = 6 * 1024 * 1024
 /** Memories up to this size are zeroed and reused by the next instance of the same module. */
 const RECYCLE_MAX_BYTES = 1 << 20
 
@@ -121,6 +127,11 @@ function copyOut(
   from: string
 ): ArrayBuffer {
   const size = memory.buffer.byteLength
+  if (length > MAX_OUTPUT_BYTES) {
+    throw FUNCTION_BAD_OUTPUT(
+      `${from} gives ${length} bytes, over the ${MAX_OUTPUT_BYTES}-byte response limit`
+    )
+  }
   if (ptr + length > size) {
     throw FUNCTION_BAD_OUTPUT(
       `${from} points at bytes ${ptr}..${ptr + length}, past the end of memory (${size} bytes)`
