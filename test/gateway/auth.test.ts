@@ -406,6 +406,21 @@ t.test(
     ])
     t.equal(created.code, 0, created.err)
     t.equal(JSON.parse(created.out).FunctionName, 'cli-sum')
+    // fileb:// sends the payload as raw bytes in both AWS CLI v1 and v2.
+    await writeFile(join(home, 'payload.json'), '[1,2,3,4]')
+    const out = join(home, 'out.json')
+    const invoked = await run(KEY, [
+      'lambda',
+      'invoke',
+      '--function-name',
+      'cli-sum',
+      '--payload',
+      `fileb://${join(home, 'payload.json')}`,
+      out
+    ])
+    t.equal(invoked.code, 0, invoked.err)
+    t.equal(JSON.parse(invoked.out).StatusCode, 200)
+    t.match(JSON.parse(await readFile(out, 'utf8')), { result: 10 })
     const listed = await run(KEY, ['lambda', 'list-functions'])
     t.equal(listed.code, 0, listed.err)
     t.ok(
