@@ -3,6 +3,7 @@
  * the check), percentiles and cleanup. Each benchmark file exports `run(options)`; the runner
  * (test/bench/index.ts) calls them in turn, prints the targets and writes `--json FILE`.
  */
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -78,4 +79,44 @@ export class Cleanups {
       }
     }
   }
+}
+
+/** Stops `child` at cleanup: SIGTERM, then SIGKILL after 5 s. Returns it. */
+export function owned(cleanups: Cleanups, child: ChildProcess): ChildProcess {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
+  cleanups.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(kill)
+  })
+  return child
+}
+
+/**
+ * The URL an edge started with an IPC channel sends once ready ({msg: 'edge ready', url},
+ * whatever its log level); rejects if it exits first or says nothing for 60 s.
+ */
+export function edgeReady(child: ChildProcess, name: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no "edge ready" in 60 s`)), 60_000)
+    child.on('message', (message: { msg?: unknown; url?: unknown }) => {
+      if (message.msg === 'edge ready' && typeof message.url === 'string') {
+        clearTimeout(timer)
+        resolve(message.url)
+      }
+    })
+    const gone = () => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited before it was ready`))
+    }
+    if (child.exitCode !== null || child.signalCode !== null) gone()
+    child.once('exit', gone)
+    child.once('error', gone)
+  })
 }

@@ -19,7 +19,7 @@ import { Pool } from 'undici'
 import { converge } from '../support/cluster.js'
 import { CLI, startDht } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'
-import { Cleanups, median, percentile, round, type Bench } from './bench.js'
+import { Cleanups, edgeReady, median, owned, percentile, round, type Bench } from './bench.js'
 
 const NAMES = ['edge-a', 'edge-b', 'edge-c', 'edge-d', 'edge-e'] as const
 const REGIONS = ['us-west-sfo', 'us-east-iad', 'eu-central-fra', 'eu-west-lhr', 'ap-northeast-nrt']
@@ -49,34 +49,8 @@ async function spawnEdge(
     [CLI, 'edge', '--host', '127.0.0.1', '--port', '0', '--state-dir', stateDir],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...env } }
   )
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  })
-  cleanups.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(kill)
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${stateDir}: no "edge ready" in 60 s`)),
-      60_000
-    )
-    child.on('message', (message: { msg?: unknown; url?: unknown }) => {
-      if (message.msg === 'edge ready' && typeof message.url === 'string') {
-        clearTimeout(timer)
-        resolve(message.url)
-      }
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`the edge in ${stateDir} exited before it was ready`))
-    })
-  })
-  return { child, url }
+  owned(cleanups, child)
+  return { child, url: await edgeReady(child, `the edge in ${stateDir}`) }
 }
 
 async function call(pool: Pool, method: 'GET' | 'POST', path: string, body?: string) {

@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
 import { converge } from '../support/cluster.js'
 import { CLI, startDht } from '../support/processes.js'
-import { Cleanups, median, round, type Bench, type BenchResult } from './bench.js'
+import { Cleanups, edgeReady, median, owned, round, type Bench, type BenchResult } from './bench.js'
 
 const PATH = '/2015-03-31/functions/mandelbrot/invocations'
 
@@ -92,30 +92,8 @@ async function pinnedEdge(
       env: { ...process.env, SWARMLAMBDA_NODE_NAME: name, SWARMLAMBDA_LOG_LEVEL: 'warn', ...env }
     }
   )
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  })
-  cleanups.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(kill)
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no "edge ready" in 60 s`)), 60_000)
-    child.on('message', (message: { msg?: unknown; url?: unknown }) => {
-      if (message.msg === 'edge ready' && typeof message.url === 'string') {
-        clearTimeout(timer)
-        resolve(message.url)
-      }
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`${name} exited before it was ready`))
-    })
-  })
+  owned(cleanups, child)
+  const url = await edgeReady(child, name)
   const pool = new Pool(url, { connections: 1, bodyTimeout: 0, headersTimeout: 0 })
   cleanups.teardown(() => pool.close())
   // The premise: pinned to one core, the edge runs one executor worker.

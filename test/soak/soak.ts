@@ -45,7 +45,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { Pool, request } from 'undici'
-import { Cleanups, round, type Json } from '../bench/bench.js'
+import { Cleanups, owned, round, type Json } from '../bench/bench.js'
 import { mandelbrotRef } from '../functions/reference.js'
 import { converge, eventually, http } from '../support/cluster.js'
 import { CLI, startDht } from '../support/processes.js'
@@ -171,23 +171,6 @@ interface Proc {
   spawnedAt: number
   /** Its stdout so far: JSON log lines, and --trace-gc lines when asked for. */
   output: () => Promise<string[]>
-}
-
-/** Stops `child` at cleanup: SIGTERM, SIGKILL after 5 s. */
-function owned(cleanups: Cleanups, child: ChildProcess): ChildProcess {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  })
-  cleanups.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(kill)
-  })
-  return child
 }
 
 function parseLines(lines: string[]): Record<string, unknown>[] {
