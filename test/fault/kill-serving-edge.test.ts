@@ -8,25 +8,9 @@ import {
   type TestEdge
 } from '../support/cluster.js'
 import { stop } from '../support/processes.js'
-import { wat } from '../wasm/wat.js'
+import { SLOW_SUM_WAT, wat } from '../wasm/wat.js'
 
-/** Sums the items after its header, after spinning header[0] million loop turns. */
-const SLOW = wat(`(module (memory (export "memory") 1)
-  (func (export "execute") (param $ptr i32) (param $len i32) (result i32)
-    (local $i i32) (local $sum i32) (local $spin i32)
-    (local.set $spin (i32.mul (i32.load (local.get $ptr)) (i32.const 1000000)))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $spin)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-    (local.set $i (i32.const 1))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
-      (local.set $sum (i32.add (local.get $sum)
-        (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2))))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-    (local.get $sum)))`)
+const SLOW = wat(SLOW_SUM_WAT)
 
 const JOBS = 100
 /** Million loop turns per shard: tens of ms of work, so every job is worth sharding. */
