@@ -30,6 +30,7 @@ import type { Candidate } from './scheduler/placement.js'
 import { Scheduler, type MemberExecutor } from './scheduler/run.js'
 import { WasmPool, type PoolStats } from './wasm/pool.js'
 import { ModuleValidator } from './wasm/validator.js'
+import { JsonCodec } from './gateway/json.js'
 
 /** Collaborators an embedder or a test may substitute. */
 export interface EdgeOptions {
@@ -161,6 +162,8 @@ export class Edge {
 
     const jobs = new Jobs({ ttlMs: config.jobTtlMs })
     this.closers.push(() => jobs.close())
+    const json = new JsonCodec()
+    this.closers.push(() => json.close())
     this.parts = { pool, jobs }
 
     const startedAt = Date.now()
@@ -197,6 +200,7 @@ export class Edge {
       }),
       metrics,
       jobs,
+      json,
       concurrency: new Concurrency(config.maxConcurrency, (fn, scope) =>
         metrics.throttle(fn, scope)
       ),

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Jobs } from '../jobs.js'
+import type { JsonCodec } from './json.js'
 import type { Concurrency } from '../limits.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { Peer } from '../p2p/peers.js'
@@ -14,6 +15,8 @@ export interface RouteContext {
   functions: FunctionService
   scheduler: Scheduler
   jobs: Jobs
+  /** Request and reply JSON, kept off the event loop when large. */
+  json: JsonCodec
   /** Invocations running here, against the edge's and each function's cap. */
   concurrency: Concurrency
   /** The edge's Prometheus metrics. */

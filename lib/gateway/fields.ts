@@ -36,7 +36,7 @@ export class Fields {
   optionalObject(name: string): Fields | undefined {
     const value = this.object[name]
     if (value === undefined || value === null) return undefined
-    // An integer array of a large body is an Int32Array (see parseJson): not an object either.
+    // A number array of a large body is a typed array (lib/gateway/json.ts): not an object either.
     if (typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
       throw INVALID_PARAMETER(name, 'must be an object')
     }

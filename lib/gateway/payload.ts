@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { parseDataset, requireItems } from '../dataset.js'
 import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
 import type { Abi } from '../wasm/policy.js'
-import { parseJson } from './aws.js'
+import type { JsonCodec } from './json.js'
 
 /** Header that marks a binary dataset: raw little-endian i32, no JSON to parse. */
 export const DATASET_ENCODING_HEADER = 'x-swarm-dataset-encoding'
@@ -12,11 +12,12 @@ export const DATASET_ENCODING_HEADER = 'x-swarm-dataset-encoding'
  * a bare JSON array, or raw little-endian i32 with `X-Swarm-Dataset-Encoding: i32le`; an empty
  * dataset is refused. ABI v2: the bytes as sent.
  */
-export function parsePayload(
+export async function parsePayload(
+  json: JsonCodec,
   abi: Abi,
   body: Buffer,
   headers: IncomingHttpHeaders
-): Int32Array | Uint8Array {
+): Promise<Int32Array | Uint8Array> {
   if (abi === 'v2') return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
   const encoding = headers[DATASET_ENCODING_HEADER]
   let dataset: Int32Array
@@ -29,7 +30,7 @@ export function parsePayload(
     dataset = new Int32Array(body.length / 4)
     Buffer.from(dataset.buffer).set(body)
   } else {
-    const value = parseJson(body)
+    const value = await json.parse(body)
     const items =
       typeof value === 'object' && value !== null && !Array.isArray(value) && 'dataset' in value
         ? (value as { dataset: unknown }).dataset

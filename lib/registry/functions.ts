@@ -110,7 +110,8 @@ export class FunctionService {
         handler: request.handler ?? 'execute',
         description: request.description ?? ''
       },
-      request.wasm
+      request.wasm,
+      fn.sourceSha256
     )
     return record
   }

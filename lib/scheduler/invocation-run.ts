@@ -10,7 +10,7 @@ import type {
   SchedulerOptions,
   ShardReport
 } from './run.js'
-import { reduce } from './shards.js'
+import { reduce, type Reduced } from './shards.js'
 
 /** Attempts at one shard at most (the first, re-runs and backups together). */
 const MAX_ATTEMPTS = 3
@@ -247,8 +247,14 @@ export class InvocationRun {
       const payload = outputs[0]?.payload ?? new Uint8Array(0)
       return this.resolve({ result: null, payload, partial, missing, shards })
     }
+    let result: Reduced
+    try {
+      result = reduce(this.invocation.reduce, outputs)
+    } catch (err) {
+      return this.reject(err as Error) // the shards' outputs together are over the reply limit
+    }
     this.resolve({
-      result: reduce(this.invocation.reduce, outputs),
+      result,
       payload: null,
       partial,
       missing,

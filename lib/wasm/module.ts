@@ -46,6 +46,11 @@ export interface Limits {
   is64: boolean
 }
 
+/** A table: its element type (0x70 funcref, 0x6f externref) and its limits. */
+export interface TableType extends Limits {
+  ref: number
+}
+
 /** One import of the module. */
 export type Import =
   | { module: string; name: string; kind: 'function'; type: FuncType }
@@ -79,7 +84,7 @@ export interface ParsedModule {
   importedFunctionCount: number
   imports: Import[]
   memories: Limits[]
-  tables: Limits[]
+  tables: TableType[]
   exports: Export[]
   hasStart: boolean
 }
@@ -205,12 +210,12 @@ function readLimits(r: Reader): Limits {
   return { min, max, shared: (flags & 0x02) !== 0, is64 }
 }
 
-function readTable(r: Reader): Limits {
-  const refType = r.u8()
-  if (refType !== 0x70 && refType !== 0x6f) {
-    throw WASM_UNSUPPORTED(`table element type 0x${refType.toString(16)}`)
+function readTable(r: Reader): TableType {
+  const ref = r.u8()
+  if (ref !== 0x70 && ref !== 0x6f) {
+    throw WASM_UNSUPPORTED(`table element type 0x${ref.toString(16)}`)
   }
-  return readLimits(r)
+  return { ref, ...readLimits(r) }
 }
 
 function readImports(r: Reader, parsed: ParsedModule): void {

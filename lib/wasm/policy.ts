@@ -13,7 +13,7 @@ import {
 } from '../errors.js'
 import { HOST_IMPORTS, type HostImportName } from './host-imports.js'
 import { formatType, parseModule, sameType, type FuncType, type ParsedModule } from './module.js'
-import { rewrite } from './rewrite.js'
+import { MAX_TABLE_ENTRIES, rewrite } from './rewrite.js'
 
 /** 64 KiB: the WebAssembly page. */
 export const PAGE_BYTES = 65_536
@@ -21,8 +21,6 @@ export const PAGE_BYTES = 65_536
 export const PAGES_PER_MB = 16
 /** The largest memory a function may be given: 4 GiB less one page is wasm32's ceiling. */
 export const MAX_MEMORY_PAGES = 65_535
-/** Tables beyond this many entries are refused: nothing an example needs, a cheap way to eat RAM. */
-export const MAX_TABLE_ENTRIES = 100_000
 /** Modules beyond this size are refused before parsing (AWS's own limit for a zipped upload). */
 export const MAX_MODULE_BYTES = 50 * 1024 * 1024
 
@@ -141,6 +139,7 @@ function checkMemoryAndTables(parsed: ParsedModule, capPages: number): void {
   if (memory.is64) throw WASM_UNSUPPORTED('64-bit memory')
   if (memory.min > capPages) throw WASM_MEMORY_TOO_LARGE(memory.min, capPages)
   for (const table of parsed.tables) {
+    if (table.is64) throw WASM_UNSUPPORTED('64-bit tables')
     if (table.min > MAX_TABLE_ENTRIES) {
       throw WASM_UNSUPPORTED(`a table of ${table.min} entries (the limit is ${MAX_TABLE_ENTRIES})`)
     }

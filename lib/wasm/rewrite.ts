@@ -1,8 +1,15 @@
 import { findMemoryGrows } from './code.js'
-import { SECTION, sameType, type ParsedModule, type SectionSpan } from './module.js'
+import { SECTION, sameType, type ParsedModule, type SectionSpan, type TableType } from './module.js'
 import { Reader, writeU32 } from './reader.js'
 
 const I32_TO_I32 = { params: ['i32'], results: ['i32'] }
+
+/**
+ * Tables beyond this many entries are refused, and no table grows past it (the rewrite sets it as
+ * every table's maximum): nothing an example needs, and a cheap way to eat RAM outside the memory
+ * cap (the engine alone would let a table grow to 10M entries, 80 MB).
+ */
+export const MAX_TABLE_ENTRIES = 100_000
 
 /**
  * The body of the function that replaces every `memory.grow`: it grows like the instruction does,
@@ -47,7 +54,8 @@ export interface Rewritten {
  * Rewrites a validated module with one defined memory so that:
  * - the memory becomes the import `swarm.memory` with its maximum at most `capPages`, so a worker
  *   can hand each fresh instance a zeroed, recycled memory instead of allocating one per call;
- * - a `memory.grow` refused by that cap traps in a known function instead of returning -1.
+ * - a `memory.grow` refused by that cap traps in a known function instead of returning -1;
+ * - every table has a maximum of at most MAX_TABLE_ENTRIES (`table.grow` past it returns -1).
  * Sections other than type, import, function, memory and code are copied byte for byte.
  */
 export function rewrite(parsed: ParsedModule, capPages: number): Rewritten {
@@ -76,6 +84,8 @@ export function rewrite(parsed: ParsedModule, capPages: number): Rewritten {
     if (i === newImportBefore) out.push(section(SECTION.import, vector([importEntry])))
     if (span.id === SECTION.memory) {
       continue // its only memory is now the import
+    } else if (span.id === SECTION.table) {
+      out.push(section(SECTION.table, vector(parsed.tables.map(cappedTable))))
     } else if (span.id === SECTION.import) {
       out.push(section(SECTION.import, appendEntry(bytes, span, [...importEntry])))
     } else if (instrument && span.id === SECTION.type && appendType) {
@@ -120,6 +130,14 @@ function memoryImport(limits: { min: number; max: number }): Uint8Array {
   out.push(0x02, 0x01) // memory, with a maximum
   writeU32(out, limits.min)
   writeU32(out, limits.max)
+  return Uint8Array.from(out)
+}
+
+/** A table entry whose maximum is at most MAX_TABLE_ENTRIES (policy refuses larger minimums). */
+function cappedTable(table: TableType): Uint8Array {
+  const out: number[] = [table.ref, 0x01] // limits with a maximum
+  writeU32(out, table.min)
+  writeU32(out, Math.min(table.max ?? MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES))
   return Uint8Array.from(out)
 }
 

@@ -17,5 +17,6 @@ port.on('message', async ({ id, bytes, options }: ValidateRequest) => {
         ? { id, ok: false, code: err.code, message: err.message }
         : { id, ok: false, code: 'EXECUTOR_WORKER_FAILED', message: String(err) }
   }
-  port.postMessage(reply)
+  // The bytes that run are moved back, not copied: cloning 50 MB costs the receiver ~80 ms.
+  port.postMessage(reply, reply.ok ? [reply.fn.bytes.buffer as ArrayBuffer] : [])
 })

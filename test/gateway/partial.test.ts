@@ -3,6 +3,7 @@ import t from 'tap'
 import { loadConfig } from '../../lib/config.js'
 import { PEER_UNAVAILABLE } from '../../lib/errors.js'
 import type { RouteContext } from '../../lib/gateway/context.js'
+import { JsonCodec } from '../../lib/gateway/json.js'
 import { Concurrency } from '../../lib/limits.js'
 import { invokeRoutes } from '../../lib/gateway/routes/invoke.js'
 import { jobRoutes } from '../../lib/gateway/routes/jobs.js'
@@ -69,6 +70,8 @@ const member = (id: string) => ({
 })
 const jobs = new Jobs({ ttlMs: 60_000 })
 t.teardown(() => jobs.close())
+const json = new JsonCodec()
+t.teardown(() => json.close())
 const ctx = {
   config: loadConfig({}, {}),
   functions,
@@ -79,6 +82,7 @@ const ctx = {
     members: () => [member('edge-b'), member('edge-c')]
   }),
   jobs,
+  json,
   concurrency: new Concurrency(100)
 } as unknown as RouteContext
 const gateway = new Gateway({

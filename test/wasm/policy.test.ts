@@ -42,6 +42,37 @@ t.test('a declared maximum below the cap is kept; one above is lowered to the ca
   t.same(large.memory, { min: 2, max: 16 })
 })
 
+t.test(
+  'every table gets a maximum of at most 100,000 entries, which the engine keeps',
+  async (t) => {
+    const grow =
+      '(func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))'
+    for (const [declared, max] of [
+      ['10 funcref', 100_000],
+      ['10 20 funcref', 20],
+      ['10 4294967295 funcref', 100_000]
+    ] as const) {
+      const fn = await validate(
+        wat(`(module (table $t ${declared}) (memory (export "memory") 1) ${SUM_EXECUTE} ${grow})`),
+        limits
+      )
+      const rewritten = parseModule(fn.bytes)
+      t.same(
+        rewritten.tables.map((table) => [table.min, table.max]),
+        [[10, max]],
+        `(table ${declared})`
+      )
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 16 })
+      const instance = await WebAssembly.instantiate(fn.module, {
+        [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory }
+      })
+      const growBy = instance.exports.grow as (n: number) => number
+      t.equal(growBy(max - 10 + 1), -1, `growing past ${max} is refused`)
+      t.equal(growBy(max - 10), 10, `growing to ${max} is not`)
+    }
+  }
+)
+
 t.test('ABI v2 is detected from its exports', async (t) => {
   const fn = await validate(
     wat(`(module (memory (export "memory") 1)

@@ -1,6 +1,7 @@
 import { REDUCERS, type Reduce } from '../../wire/messages.js'
 import { INVALID_PARAMETER } from '../../errors.js'
-import { asObject, configuration, functionName, parseJson } from '../aws.js'
+import { configuration, functionName } from '../aws.js'
+import { asObject } from '../json.js'
 import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
 import type { Route } from '../server.js'
@@ -39,7 +40,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: /^\/functions\/?$/,
       access: 'control',
       async handle({ body }) {
-        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const record = await ctx.functions.deploy({
           name: fields.string('name'),
           wasm: fields.base64('wasm_base64'),
@@ -95,14 +96,14 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: /^\/2015-03-31\/functions\/?$/,
       access: 'control',
       async handle({ body }) {
-        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const code = fields.optionalObject('Code')
         if (code === undefined) throw INVALID_PARAMETER('Code', 'is required (Code.ZipFile)')
         const variables = fields.optionalObject('Environment')?.optionalObject('Variables')
         const timeout = fields.optionalInteger('Timeout')
         const record = await ctx.functions.deploy({
           name: fields.string('FunctionName'),
-          wasm: wasmFromCode(code.base64('ZipFile')),
+          wasm: await wasmFromCode(code.base64('ZipFile')),
           reduce: reduceOf(variables?.optionalString('SWARMLAMBDA_REDUCE')),
           headerItems: integerOf(
             'SWARMLAMBDA_HEADER_ITEMS',
@@ -195,7 +196,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: new RegExp(`^/2017-10-31/functions/${NAME}/concurrency/?$`),
       access: 'control',
       async handle({ params, url, body }) {
-        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const value = fields.optionalInteger('ReservedConcurrentExecutions')
         if (value === undefined || value < 1) {
           throw INVALID_PARAMETER('ReservedConcurrentExecutions', 'must be an integer ≥ 1')

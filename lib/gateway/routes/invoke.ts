@@ -72,7 +72,7 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           functionName(request.params[0] as string, request.url)
         )
         const { record, fn } = resolved
-        const input = parsePayload(fn.abi, request.body, request.headers)
+        const input = await parsePayload(ctx.json, fn.abi, request.body, request.headers)
         checkDatasetSize(input, record.maxDatasetItems, ctx.config.maxDatasetItems)
         const invocation = invocationOf(resolved, input, request.requestId)
         const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
@@ -108,16 +108,13 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         // Some shards lost after retries: 206, and which ones are missing.
         const status = outcome.partial ? 206 : 200
         if (outcome.payload !== null) return { status, headers, body: outcome.payload }
-        return {
-          status,
-          headers,
-          body: {
-            result: outcome.result,
-            partial: outcome.partial,
-            ...(outcome.partial ? { missing: outcome.missing } : {}),
-            shards: outcome.shards
-          }
-        }
+        const body = await ctx.json.encode({
+          result: outcome.result,
+          partial: outcome.partial,
+          ...(outcome.partial ? { missing: outcome.missing } : {}),
+          shards: outcome.shards
+        })
+        return { status, headers: { ...headers, 'content-type': 'application/json' }, body }
       }
     }
   ]

@@ -2,7 +2,7 @@ import { parseDataset, requireItems } from '../../dataset.js'
 import { INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
 import type { Job } from '../../jobs.js'
 import { invocationOf, type Invocation } from '../../scheduler/run.js'
-import { asObject, parseJson } from '../aws.js'
+import { asObject } from '../json.js'
 import type { RouteContext } from '../context.js'
 import { checkDatasetSize } from '../../limits.js'
 import { Fields } from '../fields.js'
@@ -11,7 +11,7 @@ import type { Reply, Route } from '../server.js'
 /** The seed's jobs ran with a 5-second bound; so do inline jobs here. */
 const INLINE_JOB_TIMEOUT_MS = 5_000
 
-function status(job: Job): Reply {
+async function status(ctx: RouteContext, job: Job): Promise<Reply> {
   const head = { job_id: job.id, function: job.functionName, status: job.status }
   switch (job.status) {
     case 'pending':
@@ -36,13 +36,15 @@ function status(job: Job): Reply {
       const result = job.result
       return {
         status: job.status === 'partial' ? 206 : 200,
-        body: {
+        headers: { 'content-type': 'application/json' },
+        // An array output may be 6 MiB: encoded off the event loop.
+        body: await ctx.json.encode({
           ...head,
           result: result?.result ?? null,
           partial: result?.partial ?? false,
           missing: result?.missing ?? [],
           shards: result?.shards ?? []
-        }
+        })
       }
     }
   }
@@ -60,7 +62,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
       path: /^\/api\/v1\/jobs\/?$/,
       access: 'control',
       async handle({ body, requestId }) {
-        const fields = new Fields(asObject(parseJson(body), 'the body'))
+        const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const dataset = requireItems(parseDataset(fields.raw('dataset')))
         const name = fields.optionalString('function')
         let invocation: Invocation
@@ -100,7 +102,7 @@ export function jobRoutes(ctx: RouteContext): Route[] {
       async handle({ params }) {
         const job = ctx.jobs.get(params[0] as string)
         if (job === undefined) throw JOB_NOT_FOUND(params[0] as string)
-        return status(job)
+        return status(ctx, job)
       }
     }
   ]
