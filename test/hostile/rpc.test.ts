@@ -10,7 +10,7 @@ import {
   nodeInfo,
   type ExecuteRequest
 } from '../../lib/wire/messages.js'
-import { converge, eventually, http, startCluster } from '../support/cluster.js'
+import { converge, deploy, eventually, http, startCluster } from '../support/cluster.js'
 import { stop } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'
 import { mutate, Rng } from './support.js'
@@ -118,10 +118,7 @@ t.test('garbage from an authenticated member: the edges stay up and keep working
   for (const edge of edges) {
     edge.child.once('exit', (code, signal) => exits.push(`${edge.name}: ${code} ${signal}`))
   }
-  const deployed = await http(a.url, 'POST', '/functions', {
-    name: 'sum',
-    wasm_base64: Buffer.from(SUM).toString('base64')
-  })
+  const deployed = await deploy(a.url, 'sum', SUM)
   t.equal(deployed.status, 201)
   const sha256 = (deployed.body.SwarmLambda as { sha256: string }).sha256
   await eventually('edge-b has the function', async () =>
@@ -324,15 +321,7 @@ t.test('garbage from an authenticated member: the edges stay up and keep working
     30_000
   )
   // Enough work per call that placement spreads it over both edges' workers.
-  t.equal(
-    (
-      await http(a.url, 'POST', '/functions', {
-        name: 'after',
-        wasm_base64: Buffer.from(SLOW_SUM).toString('base64')
-      })
-    ).status,
-    201
-  )
+  t.equal((await deploy(a.url, 'after', SLOW_SUM)).status, 201)
   await eventually('edge-b has the new function', async () =>
     (await http(b.url, 'GET', '/functions/after')).status === 200 ? true : undefined
   )

@@ -7,7 +7,7 @@ import tap from 'tap'
 import { deriveSecrets, generateClusterKey } from '../../lib/cluster/key.js'
 import { authenticate } from '../../lib/p2p/auth.js'
 import { RPC_PROTOCOL } from '../../lib/p2p/swarm.js'
-import { converge, http, startCluster } from '../support/cluster.js'
+import { converge, deploy, http, startCluster } from '../support/cluster.js'
 import { stop } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'
 
@@ -100,15 +100,7 @@ tap.test(
   async (t) => {
     const { bootstrap, key, edges } = await startCluster(t, 2)
     const [a] = await converge(edges)
-    t.equal(
-      (
-        await http(edges[0]!.url, 'POST', '/functions', {
-          name: 'sum',
-          wasm_base64: Buffer.from(SUM).toString('base64')
-        })
-      ).status,
-      201
-    )
+    t.equal((await deploy(edges[0]!.url, 'sum', SUM)).status, 201)
     const writers = (await http(edges[0]!.url, 'GET', '/cluster')).body.writers as string[]
     t.equal(writers.length, 2)
     const { topic } = deriveSecrets(Buffer.from(key, 'hex'))

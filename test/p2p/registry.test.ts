@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import t from 'tap'
 import {
   converge,
+  deploy,
   eventually,
   http,
   startCluster,
@@ -17,8 +18,6 @@ const COUNT = wat(`(module (memory (export "memory") 1)
   (func (export "execute") (param $ptr i32) (param $len i32) (result i32) (local.get $len)))`)
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
-const deploy = (url: string, name: string, wasm: Uint8Array) =>
-  http(url, 'POST', '/functions', { name, wasm_base64: Buffer.from(wasm).toString('base64') })
 const invoke = (url: string, name: string, dataset: number[]) =>
   http(url, 'POST', `/2015-03-31/functions/${name}/invocations`, { dataset })
 const describe = async (url: string, name: string) =>

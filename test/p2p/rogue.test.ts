@@ -13,7 +13,7 @@ import {
   type ExecuteRequest,
   type NodeInfo
 } from '../../lib/wire/messages.js'
-import { eventually, http, startClusterEdge } from '../support/cluster.js'
+import { deploy, eventually, http, startClusterEdge } from '../support/cluster.js'
 import { startDht, stop } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'
 
@@ -80,15 +80,7 @@ t.test('a member forging shard results is never counted', async (t) => {
     }[]
     return nodes.some((n) => n.name === 'rogue' && n.healthy === true) ? true : undefined
   })
-  t.equal(
-    (
-      await http(a.url, 'POST', '/functions', {
-        name: 'sum',
-        wasm_base64: Buffer.from(SUM).toString('base64')
-      })
-    ).status,
-    201
-  )
+  t.equal((await deploy(a.url, 'sum', SUM)).status, 201)
 
   const answer = await http(a.url, 'POST', '/2015-03-31/functions/sum/invocations', {
     dataset: Array.from({ length: 1_000 }, (_, i) => i + 1)

@@ -68,6 +68,20 @@ export async function http(
   return { status: res.statusCode, headers: res.headers, body: object as Record<string, unknown> }
 }
 
+/** Deploys a module with the seed's `POST /functions` (plus any other fields); the answer as is. */
+export function deploy(
+  url: string,
+  name: string,
+  wasm: Uint8Array,
+  extra: Record<string, unknown> = {}
+): Promise<Answer> {
+  return http(url, 'POST', '/functions', {
+    name,
+    wasm_base64: Buffer.from(wasm).toString('base64'),
+    ...extra
+  })
+}
+
 /** GET /cluster. */
 export async function clusterView(url: string): Promise<ClusterView> {
   return (await http(url, 'GET', '/cluster')).body as unknown as ClusterView
