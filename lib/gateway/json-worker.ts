@@ -17,6 +17,7 @@ export const MAX_CLONED_VALUES = 10_000
 /** Values nest at most this deep (the API's own bodies nest 3 deep). */
 export const MAX_DEPTH = 64
 
+const tooMany = `it holds more than ${MAX_CLONED_VALUES} values outside arrays of numbers`
 const I32_MIN = -2_147_483_648
 const I32_MAX = 2_147_483_647
 
@@ -58,9 +59,7 @@ function compact(root: unknown, transfer: ArrayBuffer[]): { value: unknown } | s
   while (stack.length > 0) {
     const { parent, key, depth } = stack.pop()!
     const value = (parent as Record<string | number, unknown>)[key]
-    if (++values > MAX_CLONED_VALUES) {
-      return `it holds more than ${MAX_CLONED_VALUES} values outside arrays of numbers`
-    }
+    if (++values > MAX_CLONED_VALUES) return tooMany
     if (typeof value !== 'object' || value === null) continue
     if (depth >= MAX_DEPTH) return `it nests deeper than ${MAX_DEPTH} levels`
     if (Array.isArray(value)) {
@@ -70,11 +69,14 @@ function compact(root: unknown, transfer: ArrayBuffer[]): { value: unknown } | s
         ;(parent as Record<string | number, unknown>)[key] = typed
         continue
       }
+      if (values + value.length > MAX_CLONED_VALUES) return tooMany // before stacking 3M items
       for (let i = 0; i < value.length; i++) stack.push({ parent: value, key: i, depth: depth + 1 })
       continue
     }
-    for (const name of Object.keys(value)) {
-      values++ // the member's name
+    const names = Object.keys(value)
+    values += names.length // the members' names
+    if (values + names.length > MAX_CLONED_VALUES) return tooMany
+    for (const name of names) {
       stack.push({ parent: value as Record<string, unknown>, key: name, depth: depth + 1 })
     }
   }
