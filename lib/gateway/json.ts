@@ -53,7 +53,9 @@ export class JsonCodec {
 
   /** JSON bytes for a reply body; typed arrays in it become JSON arrays. */
   async encode(value: unknown): Promise<Buffer> {
-    if (typedItems(value) <= PLAIN_ENCODE_ITEMS) return Buffer.from(encodeJson(value))
+    const items = typedItems(value)
+    if (items === 0) return Buffer.from(JSON.stringify(value)) // the hot path: a scalar result
+    if (items <= PLAIN_ENCODE_ITEMS) return Buffer.from(encodeJson(value))
     const bytes = (await this.run({ op: 'encode', value })) as Uint8Array
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
