@@ -20,6 +20,8 @@ export const DEFAULT_MAX_DATASET_ITEMS = 10_000_000
 /** AWS's own ceilings, the defaults of the edge's caps. */
 export const DEFAULT_MAX_TIMEOUT_MS = 900_000
 export const DEFAULT_MAX_MEMORY_MB = 4_095
+/** Warm JS containers' memory per executor worker (each starts at QuickJS's 16 MiB floor). */
+export const DEFAULT_CONTAINER_BUDGET_MB = 256
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** A validated edge configuration. */
@@ -50,6 +52,8 @@ export interface Config {
    * refused; a replicated function over them runs within them). */
   maxTimeoutMs: number
   maxMemoryMb: number
+  /** Warm JS containers' memory per executor worker, MB (least recently used out beyond it). */
+  containerBudgetMb: number
 }
 
 /** Each setting: its flag, its environment variable, and its help line. */
@@ -143,6 +147,11 @@ export const SETTINGS = {
     flag: 'max-memory-mb',
     env: 'SWARMLAMBDA_MAX_MEMORY_MB',
     help: `the most memory a function may have here (default ${DEFAULT_MAX_MEMORY_MB})`
+  },
+  containerBudgetMb: {
+    flag: 'container-budget-mb',
+    env: 'SWARMLAMBDA_CONTAINER_BUDGET_MB',
+    help: `warm JS containers' memory per executor worker, MB (default ${DEFAULT_CONTAINER_BUDGET_MB})`
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
@@ -209,7 +218,8 @@ export function loadConfig(flags: Source, env: Source): Config {
       | 'maxConcurrency'
       | 'maxDatasetItems'
       | 'maxTimeoutMs'
-      | 'maxMemoryMb',
+      | 'maxMemoryMb'
+      | 'containerBudgetMb',
     fallback: number,
     min: number,
     max: number
@@ -243,6 +253,7 @@ export function loadConfig(flags: Source, env: Source): Config {
   )
   const maxTimeoutMs = integer('maxTimeoutMs', DEFAULT_MAX_TIMEOUT_MS, 1, DEFAULT_MAX_TIMEOUT_MS)
   const maxMemoryMb = integer('maxMemoryMb', DEFAULT_MAX_MEMORY_MB, 1, DEFAULT_MAX_MEMORY_MB)
+  const containerBudgetMb = integer('containerBudgetMb', DEFAULT_CONTAINER_BUDGET_MB, 16, 65_536)
 
   const httpHost = raw('httpHost') ?? DEFAULT_HTTP_HOST
   if (!HOSTNAME.test(httpHost))
@@ -305,6 +316,7 @@ export function loadConfig(flags: Source, env: Source): Config {
     maxConcurrency,
     maxDatasetItems,
     maxTimeoutMs,
-    maxMemoryMb
+    maxMemoryMb,
+    containerBudgetMb
   })
 }

@@ -5,6 +5,7 @@ import { deriveSecrets, loadClusterKey } from './cluster/key.js'
 import type { Config } from './config.js'
 import type { RouteContext } from './gateway/context.js'
 import { functionRoutes } from './gateway/routes/functions.js'
+import { updateRoutes } from './gateway/routes/updates.js'
 import { healthRoutes } from './gateway/routes/health.js'
 import { invokeRoutes } from './gateway/routes/invoke.js'
 import { jobRoutes } from './gateway/routes/jobs.js'
@@ -30,6 +31,7 @@ import type { Candidate } from './scheduler/placement.js'
 import { Scheduler, type MemberExecutor } from './scheduler/run.js'
 import { WasmPool, type PoolStats } from './wasm/pool.js'
 import { ModuleValidator } from './wasm/validator.js'
+import { compileEngine } from './runtimes/js/engine.js'
 import { JsonCodec } from './gateway/json.js'
 
 /** Collaborators an embedder or a test may substitute. */
@@ -152,11 +154,14 @@ export class Edge {
     })
     this.closers.push(() => registry.close())
     await registry.ready()
-    functions = new FunctionService(registry, validator, config)
+    functions = new FunctionService(registry, validator, config, config.region)
 
-    const pool = new WasmPool(
-      this.options.poolSize === undefined ? {} : { size: this.options.poolSize }
-    )
+    // The JS engine is compiled once here and handed to every worker (and every replacement).
+    const pool = new WasmPool({
+      ...(this.options.poolSize === undefined ? {} : { size: this.options.poolSize }),
+      assets: { quickjs: await compileEngine() },
+      containerBudgetBytes: config.containerBudgetMb * 1024 * 1024
+    })
     this.closers.push(() => pool.close())
     await pool.ready()
 
@@ -190,7 +195,7 @@ export class Edge {
       config,
       functions,
       scheduler: new Scheduler({
-        local: localExecutor(pool, config.nodeName),
+        local: localExecutor(pool, config.nodeName, this.log.child({ component: 'function' })),
         workers: pool.size,
         maxShards: config.maxShards,
         members: () => this.members(),
@@ -219,6 +224,7 @@ export class Edge {
       routes: [
         ...healthRoutes(ctx),
         ...functionRoutes(ctx),
+        ...updateRoutes(ctx),
         ...invokeRoutes(ctx),
         ...jobRoutes(ctx),
         ...clusterRoutes(ctx),

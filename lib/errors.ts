@@ -31,6 +31,8 @@ const CODES = {
   WASM_BAD_SIGNATURE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   WASM_MEMORY_TOO_LARGE: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   INVALID_LIMIT: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  // A JS function whose handler does not load (syntax, missing file or export): refused at deploy.
+  JS_INVALID: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   INVALID_DATASET: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
 
   // Requests: refused by the gateway before anything runs.
@@ -61,6 +63,8 @@ const CODES = {
   FUNCTION_TIMEOUT: { status: 200, awsType: 'Sandbox.Timedout', kind: 'function' },
   FUNCTION_MEMORY_LIMIT: { status: 200, awsType: 'Runtime.OutOfMemory', kind: 'function' },
   FUNCTION_BAD_OUTPUT: { status: 200, awsType: 'Runtime.InvalidOutput', kind: 'function' },
+  // A JS handler threw or rejected (its own errorType, e.g. TypeError, travels in `fields`).
+  FUNCTION_UNHANDLED: { status: 200, awsType: 'Error', kind: 'function' },
 
   // Executor failures: not the function's fault.
   EXECUTOR_CLOSED: { status: 503, awsType: 'ServiceException', kind: 'service' },
@@ -95,16 +99,22 @@ export class SwarmError extends Error {
   readonly status: number
   readonly awsType: string
   readonly kind: ErrorKind
-  /** Fields AWS puts in this error's body beyond the message (e.g. a throttle's `Reason`). */
+  /**
+   * Fields AWS puts in this error's body beyond the message (e.g. a throttle's `Reason`; a JS
+   * function error's `errorType` and `trace`, the trace as a JSON array of lines).
+   */
   readonly fields: Readonly<Record<string, string>>
+  /** The log lines the failed call wrote, when it wrote any (for X-Amz-Log-Type: Tail). */
+  readonly logs: string | undefined
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; fields?: Record<string, string> }
+    options?: { cause?: unknown; fields?: Record<string, string>; logs?: string | undefined }
   ) {
     super(message, options)
     this.fields = options?.fields ?? {}
+    this.logs = options?.logs
     this.name = 'SwarmError'
     this.code = code
     const info: CodeInfo = CODES[code]
@@ -125,8 +135,15 @@ export function isErrorCode(code: string): code is ErrorCode {
 }
 
 /** Rebuilds a SwarmError from its code and message, e.g. after a worker or RPC hop. */
-export function fromCode(code: ErrorCode, message: string): SwarmError {
-  return new SwarmError(code, message)
+export function fromCode(
+  code: ErrorCode,
+  message: string,
+  extra?: { fields?: Record<string, string> | undefined; logs?: string | undefined }
+): SwarmError {
+  return new SwarmError(code, message, {
+    ...(extra?.fields === undefined ? {} : { fields: extra.fields }),
+    logs: extra?.logs
+  })
 }
 
 // Factories: one per code, so call sites read as what went wrong.
@@ -164,6 +181,8 @@ export const WASM_MEMORY_TOO_LARGE = (initialPages: number, capPages: number) =>
     'WASM_MEMORY_TOO_LARGE',
     `The module's initial memory (${initialPages} pages) exceeds the function's memory limit (${capPages} pages)`
   )
+export const JS_INVALID = (why: string) =>
+  new SwarmError('JS_INVALID', `The function's code does not load: ${why}`)
 export const INVALID_LIMIT = (name: string, why: string) =>
   new SwarmError('INVALID_LIMIT', `Invalid ${name}: ${why}`)
 

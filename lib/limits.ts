@@ -74,11 +74,12 @@ export class Concurrency {
  * bounded by the body limit.
  */
 export function checkDatasetSize(
-  input: Int32Array | Uint8Array,
+  input: Int32Array | Uint8Array | ArrayLike<unknown>,
   functionLimit: number,
   edgeLimit: number
 ): void {
-  if (!(input instanceof Int32Array)) return
+  // Bytes are a payload, not a dataset (a JS function's dataset arrives as an array).
+  if (input instanceof Uint8Array) return
   if (functionLimit > 0 && input.length > functionLimit) {
     throw DATASET_TOO_LARGE(input.length, functionLimit, "the function's")
   }

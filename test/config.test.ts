@@ -21,7 +21,8 @@ t.test('defaults', async (t) => {
     maxConcurrency: 1_000,
     maxDatasetItems: 10_000_000,
     maxTimeoutMs: 900_000,
-    maxMemoryMb: 4_095
+    maxMemoryMb: 4_095,
+    containerBudgetMb: 256
   })
   t.ok(Object.isFrozen(config))
 })

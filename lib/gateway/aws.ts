@@ -1,5 +1,7 @@
-import { FUNCTION_NOT_FOUND } from '../errors.js'
-import type { FunctionRecord } from '../wire/messages.js'
+import { FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
+import type { Settings } from '../registry/functions.js'
+import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
+import type { Fields } from './fields.js'
 
 /** The account id in ARNs: there are no AWS accounts here, and AWS clients only need the shape. */
 export const ACCOUNT_ID = '000000000000'
@@ -33,6 +35,7 @@ export function configuration(record: FunctionRecord, region: string) {
     RevisionId: `${record.sha256.slice(0, 8)}-${record.version}`,
     Environment: {
       Variables: {
+        ...record.environment,
         SWARMLAMBDA_REDUCE: record.reduce,
         SWARMLAMBDA_HEADER_ITEMS: String(record.headerItems),
         SWARMLAMBDA_MAX_DATASET_ITEMS: String(record.maxDatasetItems)
@@ -40,6 +43,7 @@ export function configuration(record: FunctionRecord, region: string) {
     },
     // Ours, beyond AWS's shape: what the platform needs to know about the module.
     SwarmLambda: {
+      runtime: record.kind,
       abi: record.abi,
       reduce: record.reduce,
       headerItems: record.headerItems,
@@ -71,4 +75,35 @@ export function functionName(reference: string, url: URL): string {
       throw FUNCTION_NOT_FOUND(`${name}:${qualifier}`)
   }
   return name
+}
+
+/** A reducer by name (the seed's `reduce`, AWS's SWARMLAMBDA_REDUCE variable). */
+export function reduceOf(value: string | undefined): Reduce | undefined {
+  if (value === undefined) return undefined
+  if (!(REDUCERS as readonly string[]).includes(value)) {
+    throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
+  }
+  return value as Reduce
+}
+
+/** An integer passed as a string (AWS environment variables are strings). */
+function integerOf(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{1,9}$/.test(value)) throw INVALID_PARAMETER(name, 'must be a non-negative integer')
+  return Number(value)
+}
+
+/** The platform's settings an AWS client sets as SWARMLAMBDA_* environment variables. */
+export function platformSettings(
+  variables: Fields | undefined
+): Pick<Settings, 'reduce' | 'headerItems' | 'maxDatasetItems'> {
+  const read = (name: string) => variables?.optionalString(name)
+  return {
+    reduce: reduceOf(read('SWARMLAMBDA_REDUCE')),
+    headerItems: integerOf('SWARMLAMBDA_HEADER_ITEMS', read('SWARMLAMBDA_HEADER_ITEMS')),
+    maxDatasetItems: integerOf(
+      'SWARMLAMBDA_MAX_DATASET_ITEMS',
+      read('SWARMLAMBDA_MAX_DATASET_ITEMS')
+    )
+  }
 }

@@ -43,6 +43,18 @@ export class Fields {
     return new Fields(value as Record<string, unknown>)
   }
 
+  /** An optional object whose values are all strings (AWS Environment.Variables). */
+  optionalStringMap(name: string): Record<string, string> | undefined {
+    const map = this.optionalObject(name)
+    if (map === undefined) return undefined
+    const out: Record<string, string> = {}
+    for (const [key, value] of Object.entries(map.object)) {
+      if (typeof value !== 'string') throw INVALID_PARAMETER(`${name}.${key}`, 'must be a string')
+      out[key] = value
+    }
+    return out
+  }
+
   /** A required base64 string, decoded strictly (no silently dropped characters). */
   base64(name: string): Buffer {
     const text = this.string(name).replace(/\s+/g, '')

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { parseDataset, requireItems } from '../dataset.js'
 import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
-import type { Abi } from '../wasm/policy.js'
+import type { Shape } from '../runtimes/contract.js'
+import { jsonEvent, type JsonEvent } from '../scheduler/shards.js'
+import type { Reduce } from '../wire/messages.js'
 import type { JsonCodec } from './json.js'
 
 /** Header that marks a binary dataset: raw little-endian i32, no JSON to parse. */
@@ -14,7 +16,7 @@ export const DATASET_ENCODING_HEADER = 'x-swarm-dataset-encoding'
  */
 export async function parsePayload(
   json: JsonCodec,
-  abi: Abi,
+  abi: Exclude<Shape, 'json'>,
   body: Buffer,
   headers: IncomingHttpHeaders
 ): Promise<Int32Array | Uint8Array> {
@@ -38,4 +40,19 @@ export async function parsePayload(
     dataset = parseDataset(items)
   }
   return requireItems(dataset)
+}
+
+/**
+ * A JS function's event: the body as sent (the sandbox parses it, so a large event costs this
+ * thread nothing; `{}` when empty, as AWS passes), parsed here too only when the function has a
+ * reducer and the event may hold a `dataset` to shard.
+ */
+export async function parseEvent(
+  json: JsonCodec,
+  reduce: Reduce,
+  body: Buffer
+): Promise<{ input: Uint8Array; event: JsonEvent | null }> {
+  const input = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  if (reduce === 'none' || body.length === 0) return { input, event: null }
+  return { input, event: jsonEvent(await json.parse(body)) }
 }

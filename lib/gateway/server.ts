@@ -233,11 +233,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 export function errorReply(err: unknown): Reply {
   const error = err instanceof SwarmError ? err : INTERNAL(err)
   if (error.kind === 'function') {
-    // AWS: the invocation itself succeeded; the function failed.
+    // AWS: the invocation itself succeeded; the function failed. A JS error keeps its own type
+    // and trace (AWS's Node shape); ours adds errorCode.
+    const { errorType, trace } = error.fields
     return {
       status: 200,
       headers: { 'x-amz-function-error': 'Unhandled' },
-      body: { errorType: error.awsType, errorMessage: error.message, errorCode: error.code }
+      body: {
+        errorType: errorType ?? error.awsType,
+        errorMessage: error.message,
+        ...(trace === undefined ? {} : { trace: traceOf(trace) }),
+        errorCode: error.code
+      }
     }
   }
   const headers: Record<string, string> = { 'x-amzn-errortype': error.awsType }
@@ -252,6 +259,16 @@ export function errorReply(err: unknown): Reply {
       Message: error.message,
       errorCode: error.code
     }
+  }
+}
+
+/** A JS error's trace lines (kept as a JSON array in the error's fields). */
+function traceOf(text: string): string[] {
+  try {
+    const lines: unknown = JSON.parse(text)
+    return Array.isArray(lines) ? lines.map(String) : []
+  } catch {
+    return [] // a member sent a malformed trace: the error stands without it
   }
 }
 

@@ -1,8 +1,26 @@
+import { createHash } from 'node:crypto'
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
+import type { Executable } from '../runtimes/contract.js'
+import { ENGINE_MIN_PAGES } from '../runtimes/js/engine.js'
+import {
+  DEFAULT_NODE_RUNTIME,
+  jsFunction,
+  NODE_RUNTIMES,
+  parseHandler,
+  type JsFunction
+} from '../runtimes/js/function.js'
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
-import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
+import {
+  codeBundle,
+  decode,
+  REDUCERS,
+  type FunctionRecord,
+  type Reduce,
+  type ShardJs
+} from '../wire/messages.js'
+import { checkEnvironment } from './environment.js'
 import type { FunctionSpec, Registry } from './registry.js'
 
 export const DEFAULT_TIMEOUT_MS = 3_000
@@ -11,12 +29,15 @@ export const DEFAULT_MEMORY_MB = 128
 export const MAX_MEMORY_MB = 4_095 // wasm32 addresses 4 GiB, less one page
 /** A header is parameters, sent with every shard: it must stay small. */
 export const MAX_HEADER_ITEMS = 1_024
+/** The smallest memory a JS function can have: QuickJS's own floor. */
+export const MIN_JS_MEMORY_MB = ENGINE_MIN_PAGES / PAGES_PER_MB
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
-/** A deploy request, from either API, parsed but not yet checked. */
-export interface DeployRequest {
-  name: string
-  wasm: Uint8Array
+/** A function's code: a Wasm module, or the files of a JS package. */
+export type Code = { wasm: Uint8Array } | { files: Map<string, string> }
+
+/** A function's settings, from either API, parsed but not yet checked. */
+export interface Settings {
   reduce?: Reduce | undefined
   timeoutMs?: number | undefined
   memoryMb?: number | undefined
@@ -27,6 +48,13 @@ export interface DeployRequest {
   role?: string | undefined
   handler?: string | undefined
   description?: string | undefined
+  environment?: Record<string, string> | undefined
+}
+
+/** A deploy request, from either API, parsed but not yet checked. */
+export interface DeployRequest extends Settings {
+  name: string
+  code: Code
   /** AWS CreateFunction refuses an existing name; the seed API replaces it with a new version. */
   replace: boolean
 }
@@ -46,78 +74,71 @@ const NO_CAPS: FunctionCaps = {
   maxConcurrency: Number.MAX_SAFE_INTEGER
 }
 
-/** A function ready to run: its record and its compiled module. */
+/** A function ready to run: its record and its executable. */
 export interface Resolved {
   record: FunctionRecord
-  fn: ValidatedFunction
+  fn: Executable
 }
 
 /**
- * Functions as the gateway sees them: deploy (checked, validated off-thread, stored), resolve
- * (record + compiled module, compiled once per sha256 and limits), list and delete.
+ * Functions as the gateway sees them: deploy and update (checked, validated off-thread,
+ * stored), resolve (record + executable, prepared once per code and configuration), list and
+ * delete. Wasm modules and JS packages alike; only `prepare` and `executable` tell them apart.
  */
 export class FunctionService {
-  private readonly compiled = new CompiledCache()
+  private readonly ready = new CompiledCache<Executable>()
 
   constructor(
     private readonly registry: Registry,
     private readonly validator: ModuleValidator,
-    private readonly caps: FunctionCaps = NO_CAPS
+    private readonly caps: FunctionCaps = NO_CAPS,
+    private readonly region = 'us-east-1'
   ) {}
 
   /** Checks, validates and stores a function; returns its new record. */
   async deploy(request: DeployRequest): Promise<FunctionRecord> {
     checkName(request.name)
-    const { maxTimeoutMs, maxMemoryMb } = this.caps
-    const timeoutMs = request.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
-      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${maxTimeoutMs} ms here`)
-    }
-    const memoryMb = request.memoryMb ?? Math.min(DEFAULT_MEMORY_MB, maxMemoryMb)
-    if (!Number.isInteger(memoryMb) || memoryMb < 1 || memoryMb > maxMemoryMb) {
-      throw INVALID_PARAMETER('memory', `must be an integer from 1 to ${maxMemoryMb} MB here`)
-    }
-    const concurrency = checkLimit('concurrency', request.concurrency, this.caps.maxConcurrency)
-    const maxDatasetItems = checkLimit(
-      'maxDatasetItems',
-      request.maxDatasetItems,
-      this.caps.maxDatasetItems
-    )
-    const headerItems = request.headerItems ?? 0
-    if (!Number.isInteger(headerItems) || headerItems < 0 || headerItems > MAX_HEADER_ITEMS) {
-      throw INVALID_PARAMETER('headerItems', `must be an integer from 0 to ${MAX_HEADER_ITEMS}`)
-    }
-    if (request.reduce !== undefined && !REDUCERS.includes(request.reduce)) {
-      throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
-    }
+    const settings = this.settle(request, request.code)
     if (!request.replace && this.registry.get(request.name) !== null) {
       throw FUNCTION_EXISTS(request.name)
     }
-    const fn = await this.compile(request.wasm, memoryMb)
-    const record = await this.registry.put(
-      {
-        name: request.name,
-        abi: fn.abi,
-        // v2 functions take one payload: they never shard, so nothing to reduce.
-        reduce: fn.abi === 'v2' ? 'none' : (request.reduce ?? 'sum'),
-        timeoutMs,
-        memoryMb,
-        headerItems,
-        concurrency,
-        maxDatasetItems,
-        runtime: request.runtime ?? 'provided.al2023',
-        role: request.role ?? '',
-        handler: request.handler ?? 'execute',
-        description: request.description ?? ''
-      },
-      request.wasm,
-      fn.sourceSha256
-    )
-    return record
+    return this.store(request.name, request.code, settings)
+  }
+
+  /** UpdateFunctionCode: new code, the same configuration. */
+  async updateCode(name: string, code: Code): Promise<FunctionRecord> {
+    const record = await this.get(name)
+    if ('files' in code !== (record.kind === 'nodejs')) {
+      throw INVALID_PARAMETER(
+        'ZipFile',
+        `must hold a ${record.kind === 'nodejs' ? 'JS package' : 'Wasm module'}, as the function was created with`
+      )
+    }
+    return this.store(name, code, this.settle(settingsOf(record), code))
+  }
+
+  /** UpdateFunctionConfiguration: the same code, settings changed where given. */
+  async updateConfiguration(name: string, patch: Settings): Promise<FunctionRecord> {
+    const record = await this.get(name)
+    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
+    const code = await this.codeOf(record)
+    return this.store(name, code, this.settle({ ...settingsOf(record), ...given }, code))
   }
 
   /**
-   * A live function's record and compiled module, within this edge's caps (a function deployed
+   * Sets (or, with 0, removes) a function's reserved concurrency, AWS PutFunctionConcurrency:
+   * a new version of its record, replicated like a deploy.
+   */
+  async setConcurrency(name: string, concurrency: number): Promise<FunctionRecord> {
+    const record = await this.get(name)
+    const value = checkLimit('ReservedConcurrentExecutions', concurrency, this.caps.maxConcurrency)
+    const { sha256, size, version, created, modified, deleted, blob, ...spec } = record
+    void [size, version, created, modified, deleted, blob]
+    return this.registry.put({ ...spec, concurrency: value }, await this.registry.wasm(sha256))
+  }
+
+  /**
+   * A live function's record and executable, within this edge's caps (a function deployed
    * on an edge with higher caps runs here with this edge's timeout and memory at most);
    * FUNCTION_NOT_FOUND when there is none.
    */
@@ -128,59 +149,50 @@ export class FunctionService {
       timeoutMs: Math.min(stored.timeoutMs, this.caps.maxTimeoutMs),
       memoryMb: Math.min(stored.memoryMb, this.caps.maxMemoryMb)
     }
-    return { record, fn: await this.module(record.sha256, record.memoryMb) }
+    return { record, fn: await this.executable(record.sha256, record.memoryMb, jsOf(record)) }
   }
 
   /**
-   * Sets (or, with 0, removes) a function's reserved concurrency, AWS PutFunctionConcurrency:
-   * a new version of its record, replicated like a deploy.
+   * A stored function's executable by code sha256 and memory cap (and, for JS, its
+   * configuration): what a shard sent by a member names. Its bytes come from the registry
+   * (replicated, verified); the work is done once per (code, configuration).
    */
-  async setConcurrency(name: string, concurrency: number): Promise<FunctionRecord> {
-    const record = await this.get(name)
-    const value = checkLimit('ReservedConcurrentExecutions', concurrency, this.caps.maxConcurrency)
-    const spec: FunctionSpec = {
-      name: record.name,
-      abi: record.abi,
-      reduce: record.reduce,
-      timeoutMs: record.timeoutMs,
-      memoryMb: record.memoryMb,
-      headerItems: record.headerItems,
-      concurrency: value,
-      maxDatasetItems: record.maxDatasetItems,
-      runtime: record.runtime,
-      role: record.role,
-      handler: record.handler,
-      description: record.description
-    }
-    return this.registry.put(spec, await this.registry.wasm(record.sha256))
+  executable(sha256: string, memoryMb: number, js: ShardJs | null): Promise<Executable> {
+    if (js === null) return this.module(sha256, memoryMb)
+    const config = createHash('sha256')
+      .update(JSON.stringify([js.functionName, js.runtime, js.handler, js.environment]))
+      .digest('hex')
+    return this.ready.get(`${sha256}:${memoryMb}:${config}`, async () => {
+      const files = decode(codeBundle, await this.registry.wasm(sha256))
+      const source = { ...js, sha256, files, memoryMb, region: this.region }
+      return jsFunction(source) satisfies JsFunction
+    })
   }
 
-  /**
-   * A module by sha256 under a memory cap, compiled once per (sha256, cap): what a shard sent by
-   * a member names. Its bytes come from the registry (replicated, verified).
-   */
+  /** A Wasm module by sha256 under a memory cap, compiled once per (sha256, cap). */
   module(sha256: string, memoryMb: number): Promise<ValidatedFunction> {
-    return this.compiled.get(key(sha256, memoryMb), async () =>
+    return this.ready.get(`${sha256}:${memoryMb}`, async () =>
       this.validator.validate(await this.registry.wasm(sha256), {
         memoryPages: memoryMb * PAGES_PER_MB
       })
-    )
+    ) as Promise<ValidatedFunction>
   }
 
   /**
-   * Compiles a function that arrived from a member before anyone invokes it, so its first call
+   * Prepares a function that arrived from a member before anyone invokes it, so its first call
    * here costs what it costs on the edge that deployed it. A failure is not cached: the invoke
-   * that needs the module retries and reports it.
+   * that needs it retries and reports it.
    */
   prefetch(record: FunctionRecord): void {
-    if (!record.deleted) this.module(record.sha256, record.memoryMb).catch(() => undefined)
+    if (record.deleted) return
+    this.executable(record.sha256, record.memoryMb, jsOf(record)).catch(() => undefined)
   }
 
   /** Compiles a module that is not in the registry (the seed's inline jobs), cached the same way. */
   compile(wasm: Uint8Array, memoryMb = DEFAULT_MEMORY_MB): Promise<ValidatedFunction> {
     return this.validator.validate(wasm, { memoryPages: memoryMb * PAGES_PER_MB }).then((fn) => {
       // Seed the cache under the uploaded bytes' hash, so the first invoke does not recompile.
-      void this.compiled.get(key(fn.sourceSha256, memoryMb), async () => fn)
+      void this.ready.get(`${fn.sourceSha256}:${memoryMb}`, async () => fn)
       return fn
     })
   }
@@ -193,9 +205,10 @@ export class FunctionService {
     return record
   }
 
-  /** The module bytes of a record, verified. */
-  wasm(record: FunctionRecord): Promise<Uint8Array> {
-    return this.registry.wasm(record.sha256)
+  /** The stored code of a record, verified: module bytes, or the JS files. */
+  async codeOf(record: FunctionRecord): Promise<Code> {
+    const bytes = await this.registry.wasm(record.sha256)
+    return record.kind === 'nodejs' ? { files: decode(codeBundle, bytes) } : { wasm: bytes }
   }
 
   /** Every live function. */
@@ -208,6 +221,109 @@ export class FunctionService {
     checkName(name)
     if (!(await this.registry.delete(name))) throw FUNCTION_NOT_FOUND(name)
   }
+
+  /** Settings checked against this edge's caps, defaults filled in. */
+  private settle(settings: Settings, code: Code): Required<Settings> {
+    const { maxTimeoutMs, maxMemoryMb } = this.caps
+    const js = 'files' in code
+    const timeoutMs = settings.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
+      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${maxTimeoutMs} ms here`)
+    }
+    const memoryMb = settings.memoryMb ?? Math.min(DEFAULT_MEMORY_MB, maxMemoryMb)
+    const minMemoryMb = js ? MIN_JS_MEMORY_MB : 1
+    if (!Number.isInteger(memoryMb) || memoryMb < minMemoryMb || memoryMb > maxMemoryMb) {
+      throw INVALID_PARAMETER(
+        'memory',
+        `must be an integer from ${minMemoryMb} to ${maxMemoryMb} MB here${js ? ' (a JS engine needs 16 MB)' : ''}`
+      )
+    }
+    const headerItems = settings.headerItems ?? 0
+    if (!Number.isInteger(headerItems) || headerItems < 0 || headerItems > MAX_HEADER_ITEMS) {
+      throw INVALID_PARAMETER('headerItems', `must be an integer from 0 to ${MAX_HEADER_ITEMS}`)
+    }
+    if (settings.reduce !== undefined && !REDUCERS.includes(settings.reduce)) {
+      throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
+    }
+    const runtime = settings.runtime ?? (js ? DEFAULT_NODE_RUNTIME : 'provided.al2023')
+    if (js && !(NODE_RUNTIMES as readonly string[]).includes(runtime)) {
+      throw INVALID_PARAMETER('Runtime', `must be one of ${NODE_RUNTIMES.join(', ')} for JS code`)
+    }
+    const handler = settings.handler ?? (js ? 'index.handler' : 'execute')
+    if (js) parseHandler(handler)
+    return {
+      reduce: settings.reduce ?? (js ? 'none' : 'sum'),
+      timeoutMs,
+      memoryMb,
+      headerItems,
+      concurrency: checkLimit('concurrency', settings.concurrency, this.caps.maxConcurrency),
+      maxDatasetItems: checkLimit(
+        'maxDatasetItems',
+        settings.maxDatasetItems,
+        this.caps.maxDatasetItems
+      ),
+      runtime,
+      role: settings.role ?? '',
+      handler,
+      description: settings.description ?? '',
+      environment: checkEnvironment(settings.environment ?? {})
+    }
+  }
+
+  /** Validates the code under its settings (off-thread) and stores a new version. */
+  private async store(name: string, code: Code, s: Required<Settings>): Promise<FunctionRecord> {
+    const common = {
+      name,
+      reduce: s.reduce,
+      timeoutMs: s.timeoutMs,
+      memoryMb: s.memoryMb,
+      headerItems: s.headerItems,
+      concurrency: s.concurrency,
+      maxDatasetItems: s.maxDatasetItems,
+      runtime: s.runtime,
+      role: s.role,
+      handler: s.handler,
+      description: s.description,
+      environment: s.environment
+    }
+    if ('files' in code) {
+      const source = {
+        functionName: name,
+        sha256: '',
+        handler: s.handler,
+        files: code.files,
+        environment: s.environment,
+        memoryMb: s.memoryMb,
+        region: this.region,
+        runtime: s.runtime
+      }
+      const stored = await this.validator.checkJs(source, s.timeoutMs)
+      const spec: FunctionSpec = { ...common, kind: 'nodejs', abi: 'json' }
+      return this.registry.put(spec, stored.bytes, stored.sha256)
+    }
+    const fn = await this.compile(code.wasm, s.memoryMb)
+    // v2 functions take one payload: they never shard, so nothing to reduce.
+    const reduce = fn.abi === 'v2' ? 'none' : s.reduce
+    const spec: FunctionSpec = { ...common, reduce, kind: 'wasm', abi: fn.abi }
+    return this.registry.put(spec, code.wasm, fn.sourceSha256)
+  }
+}
+
+/** The settings a record was stored with (what an update starts from). */
+function settingsOf(record: FunctionRecord): Settings {
+  const { reduce, timeoutMs, memoryMb, headerItems, concurrency, maxDatasetItems } = record
+  const { runtime, role, handler, description, environment } = record
+  return {
+    ...{ reduce, timeoutMs, memoryMb, headerItems, concurrency, maxDatasetItems },
+    ...{ runtime, role, handler, description, environment }
+  }
+}
+
+/** What a member needs of a JS record besides its code (null for a Wasm module). */
+export function jsOf(record: FunctionRecord, invokedArn = ''): ShardJs | null {
+  if (record.kind !== 'nodejs') return null
+  const { name, runtime, handler, environment } = record
+  return { functionName: name, runtime, handler, environment, invokedArn }
 }
 
 /** An optional limit from 0 (none of its own) to the edge's cap. */
@@ -217,10 +333,6 @@ function checkLimit(name: string, value: number | undefined, cap: number): numbe
     throw INVALID_PARAMETER(name, `must be an integer from 0 (no limit of its own) to ${cap}`)
   }
   return limit
-}
-
-function key(sha256: string, memoryMb: number): string {
-  return `${sha256}:${memoryMb}`
 }
 
 function checkName(name: string): void {

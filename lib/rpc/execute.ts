@@ -2,6 +2,7 @@ import { INVALID_PARAMETER, INVALID_REQUEST } from '../errors.js'
 import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry/functions.js'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
+import { logFunction } from '../scheduler/executors.js'
 import type { WasmPool } from '../wasm/pool.js'
 import type { ExecuteRequest } from '../wire/messages.js'
 import type { ExecuteResult } from './peer-rpc.js'
@@ -48,18 +49,34 @@ export function executeShard(
     // This edge's caps hold for what it runs for members too.
     const memoryMb = Math.min(request.memoryMb, caps.maxMemoryMb)
     const timeoutMs = Math.min(request.timeoutMs, caps.maxTimeoutMs)
-    const fn = await functions.module(request.sha256, memoryMb)
+    const js = request.js ?? null
+    const fn = await functions.executable(request.sha256, memoryMb, js)
     if (fn.abi !== request.abi) {
       throw INVALID_REQUEST(
-        `module ${request.sha256} has ABI ${fn.abi}, the shard says ${request.abi}`
+        `code ${request.sha256} has ABI ${fn.abi}, the shard says ${request.abi}`
       )
     }
-    const out = await pool.run(fn, { input: request.input, timeoutMs })
+    const { requestId } = request
+    const context = {
+      requestId,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: js?.invokedArn ?? ''
+    }
+    const invocation = { requestId, functionName: js?.functionName ?? request.sha256.slice(0, 16) }
+    let out
+    try {
+      out = await pool.run(fn, { input: request.input, timeoutMs, context })
+    } catch (err) {
+      logFunction(log, invocation, (err as { logs?: string }).logs)
+      throw err
+    }
+    logFunction(log, invocation, out.logs)
     return {
       result: out.result,
       micros: out.micros,
       output: out.output ?? null,
-      payload: out.payload ?? null
+      payload: out.payload ?? null,
+      ...(out.logs === undefined ? {} : { logs: out.logs })
     }
   }
 }

@@ -114,11 +114,14 @@ export class PeerRpc {
       if (!Buffer.from(reply.token).equals(request.token as Buffer)) {
         throw PEER_FAILED(this.peer, 'execute', new Error('the reply carries another token'))
       }
-      const { result, micros, output, payload } = reply
-      return { result, micros, output, payload }
+      const { result, micros, output, payload, logs } = reply
+      return { result, micros, output, payload, ...(logs ? { logs } : {}) }
     }
     const code = isErrorCode(reply.code) ? reply.code : 'INTERNAL'
-    throw fromCode(code, reply.message)
+    throw fromCode(code, reply.message, {
+      fields: reply.fields,
+      ...(reply.logs ? { logs: reply.logs } : {})
+    })
   }
 
   /** Closes the RPC channel (the connection stays); pending requests fail PEER_UNAVAILABLE. */
@@ -153,7 +156,13 @@ export class PeerRpc {
 /** A failure as a reply: its code if it has one from the catalogue, INTERNAL otherwise. */
 function failure(err: unknown): ExecuteReply {
   const error = err instanceof SwarmError ? err : INTERNAL(err)
-  return { ok: false, code: error.code, message: error.message }
+  return {
+    ok: false,
+    code: error.code,
+    message: error.message,
+    fields: { ...error.fields },
+    logs: error.logs ?? ''
+  }
 }
 
 function safely<T>(work: () => T): T {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import type { PeerRpc } from '../rpc/peer-rpc.js'
 import type { WasmPool } from '../wasm/pool.js'
 import type { Invocation } from './run.js'
@@ -13,8 +14,10 @@ export interface ShardTask {
 
 /** What one attempt at a shard gives back. */
 export interface ShardRun extends ShardOutput {
-  /** v2: the bytes `handle` returned. */
+  /** v2 and JS: the output bytes. */
   payload?: Uint8Array
+  /** The function's log lines, when it wrote any. */
+  logs?: string
   /** Execution time on the executor, when it says (network excluded). */
   micros?: number
 }
@@ -36,19 +39,45 @@ export interface Executor {
   ): Promise<ShardRun>
 }
 
-/** This edge's executor pool. */
-export function localExecutor(pool: WasmPool, name: string): Executor {
+/** This edge's executor pool; the function's log lines go to `log` with the request id. */
+export function localExecutor(pool: WasmPool, name: string, log?: Logger): Executor {
   return {
     id: '',
     name,
     async run(invocation, shard, timeoutMs) {
-      const out = await pool.run(invocation.fn, { input: shard.input, timeoutMs })
+      const call = { input: shard.input, timeoutMs, context: invocation.context }
+      let out
+      try {
+        out = await pool.run(invocation.fn, call)
+      } catch (err) {
+        logFunction(log, invocation, (err as { logs?: string }).logs)
+        throw err
+      }
+      logFunction(log, invocation, out.logs)
       return {
         result: out.result,
         micros: out.micros,
         ...(out.output === undefined ? {} : { output: out.output }),
-        ...(out.payload === undefined ? {} : { payload: out.payload })
+        ...(out.payload === undefined ? {} : { payload: out.payload }),
+        ...(out.logs === undefined ? {} : { logs: out.logs })
       }
+    }
+  }
+}
+
+/** A function's log lines in the edge's log, one entry per line, with the request id. */
+export function logFunction(
+  log: Logger | undefined,
+  invocation: { requestId: string; functionName: string },
+  logs: string | undefined
+): void {
+  if (log === undefined || logs === undefined || logs === '') return
+  for (const line of logs.split('\n')) {
+    if (line !== '') {
+      log.info(
+        { requestId: invocation.requestId, function: invocation.functionName, line },
+        'function log'
+      )
     }
   }
 }
@@ -71,7 +100,8 @@ export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor
           memoryMb: module.memoryMb,
           timeoutMs,
           input: shard.input,
-          requestId: invocation.requestId
+          requestId: invocation.requestId,
+          js: module.js
         },
         deadlineMs
       )
@@ -79,7 +109,8 @@ export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor
         result: reply.result,
         micros: reply.micros,
         ...(reply.output === null ? {} : { output: reply.output }),
-        ...(reply.payload === null ? {} : { payload: reply.payload })
+        ...(reply.payload === null ? {} : { payload: reply.payload }),
+        ...(reply.logs === undefined ? {} : { logs: reply.logs })
       }
     }
   }

@@ -10,7 +10,8 @@ import type {
   SchedulerOptions,
   ShardReport
 } from './run.js'
-import { reduce, type Reduced } from './shards.js'
+import { keyOf } from '../runtimes/contract.js'
+import { reduce, reduceJson, type Reduced } from './shards.js'
 
 /** Attempts at one shard at most (the first, re-runs and backups together). */
 const MAX_ATTEMPTS = 3
@@ -125,7 +126,7 @@ export class InvocationRun {
     shard.ms = performance.now() - attempt.started
     this.finishedMs.push(shard.ms)
     if (out.micros !== undefined) {
-      this.costs.record(this.invocation.fn.sha256, shard.task.items, out.micros)
+      this.costs.record(keyOf(this.invocation.fn), shard.task.items, out.micros)
     }
     this.done++
     this.progress?.(this.done, this.shards.length)
@@ -142,11 +143,17 @@ export class InvocationRun {
     shard.lastError = error
     // A function error is the function's: final, unless the run was cut short by our deadline.
     const cutShort = error.code === 'FUNCTION_TIMEOUT' && timeoutMs < this.invocation.timeoutMs
+    // So is a refusal of the request itself (e.g. a JS event that is not JSON): no re-run.
+    if (error.kind === 'client') return this.fail(error)
     if (isFunctionError(error) && !cutShort) {
+      // A JS function's error is AWS's own shape: its message stays the function's own when it
+      // is the only shard; a sharded run says which shard failed where.
+      if (this.invocation.fn.abi === 'json' && this.shards.length === 1) return this.fail(error)
       return this.fail(
         new SwarmError(
           error.code,
-          `shard ${shard.task.index} on ${attempt.executor.name}: ${error.message}`
+          `shard ${shard.task.index} on ${attempt.executor.name}: ${error.message}`,
+          { fields: { ...error.fields }, logs: error.logs }
         )
       )
     }
@@ -236,30 +243,33 @@ export class InvocationRun {
       edge: s.winner?.executor.name ?? null,
       attempts: s.attempts.length,
       ms: Math.round(s.ms * 1000) / 1000,
-      items: this.invocation.fn.abi === 'v1' ? s.task.items : s.task.input.byteLength,
+      items: this.invocation.fn.abi === 'v2' ? s.task.input.byteLength : s.task.items,
       failures: s.failures,
       backup: s.winner?.backup ?? false
     }))
     const outputs = this.shards.flatMap((s) => (s.output === null ? [] : [s.output]))
+    const logs = outputs.map((o) => o.logs ?? '').join('')
     const partial = missing.length > 0
     this.observe(partial ? 'partial' : 'ok')
-    if (this.invocation.fn.abi === 'v2') {
+    const abi = this.invocation.fn.abi
+    if (abi === 'v2' || (abi === 'json' && this.shards.length === 1)) {
       const payload = outputs[0]?.payload ?? new Uint8Array(0)
-      return this.resolve({ result: null, payload, partial, missing, shards })
+      return this.resolve({ result: null, payload, partial, missing, shards, logs })
     }
-    let result: Reduced
+    let result: Reduced | null = null
+    let payload: Uint8Array | null = null
     try {
-      result = reduce(this.invocation.reduce, outputs)
+      if (abi === 'json') {
+        const answers = outputs.map((o) => JSON.parse(Buffer.from(o.payload ?? []).toString()))
+        payload = Buffer.from(JSON.stringify(reduceJson(this.invocation.reduce, answers)))
+      } else {
+        result = reduce(this.invocation.reduce, outputs)
+      }
     } catch (err) {
-      return this.reject(err as Error) // the shards' outputs together are over the reply limit
+      // The shards' answers do not reduce (the wrong kind, or over the reply limit together).
+      return this.reject(err as Error)
     }
-    this.resolve({
-      result,
-      payload: null,
-      partial,
-      missing,
-      shards
-    })
+    this.resolve({ result, payload, partial, missing, shards, logs })
   }
 
   private stopTimers(): void {

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino'
 import type { SchedulerObserver } from '../metrics.js'
 import { MAX_MESSAGE_BYTES } from '../rpc/peer-rpc.js'
-import type { ValidatedFunction } from '../wasm/policy.js'
-import type { FunctionRecord, Reduce } from '../wire/messages.js'
+import { jsOf } from '../registry/functions.js'
+import { keyOf, type CallContext, type Executable } from '../runtimes/contract.js'
+import type { FunctionRecord, Reduce, ShardJs } from '../wire/messages.js'
 import { ShardCosts } from './costs.js'
 import type { Executor } from './executors.js'
 import { InvocationRun, type Plan } from './invocation-run.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
-import type { Reduced } from './shards.js'
+import { shardEvent, type JsonEvent, type Reduced } from './shards.js'
 
 /** Input bytes per shard at most, so a shard and its framing fit in one RPC message. */
 const MAX_SHARD_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
@@ -34,9 +35,11 @@ export interface ShardReport {
 
 /** The answer to an invocation. */
 export interface InvocationResult {
-  /** v1: the reduced result; v2: null (the bytes are in `payload`). */
+  /** v1: the reduced result; otherwise null (the bytes are in `payload`). */
   result: Reduced | null
   payload: Uint8Array | null
+  /** The function's log lines, shard by shard ('' when none). */
+  logs: string
   partial: boolean
   /** Indexes of shards with no result (only when `partial`). */
   missing: number[]
@@ -48,23 +51,29 @@ export interface Invocation {
   functionName: string
   reduce: Reduce
   timeoutMs: number
-  fn: ValidatedFunction
+  fn: Executable
+  /** v1: the dataset; otherwise the payload bytes (a JSON event for JS). */
   input: Int32Array | Uint8Array
   /** Leading items every shard gets (v1). */
   headerItems: number
-  /** How members find the module (null for a module that is not in the registry: runs here). */
-  module: { sha256: string; memoryMb: number } | null
+  /** A JSON event whose `dataset` the shards split (a JS function with a reducer), else null. */
+  event: JsonEvent | null
+  /** How members find the code (null for a module that is not in the registry: runs here). */
+  module: { sha256: string; memoryMb: number; js: ShardJs | null } | null
   /** The request that started it: in every shard's log line, here and on members. */
   requestId: string
+  /** What the function may know of the invocation. */
+  context: CallContext
 }
 
 /** The invocation of a stored function on an input. */
 export function invocationOf(
-  resolved: { record: FunctionRecord; fn: ValidatedFunction },
+  resolved: { record: FunctionRecord; fn: Executable },
   input: Int32Array | Uint8Array,
-  requestId: string
+  call: { requestId: string; invokedArn: string; event?: JsonEvent | null }
 ): Invocation {
   const { record, fn } = resolved
+  const { requestId, invokedArn } = call
   return {
     functionName: record.name,
     reduce: record.reduce,
@@ -72,8 +81,14 @@ export function invocationOf(
     fn,
     input,
     headerItems: record.headerItems,
-    module: { sha256: record.sha256, memoryMb: record.memoryMb },
-    requestId
+    event: call.event ?? null,
+    module: {
+      sha256: record.sha256,
+      memoryMb: record.memoryMb,
+      js: jsOf(record, invokedArn)
+    },
+    requestId,
+    context: { requestId, functionVersion: '$LATEST', invokedFunctionArn: invokedArn }
   }
 }
 
@@ -143,29 +158,33 @@ export class Scheduler {
     byId.set('', this.local)
     const ranked = rank([self, ...members.map((m) => m.candidate)])
     const executors = ranked.map((c) => byId.get(c.id) as Executor)
-    const { input, headerItems } = invocation
-    const shardable =
-      invocation.fn.abi === 'v1' && invocation.reduce !== 'none' && input.length > headerItems
-    if (!shardable) {
-      return { tasks: [{ index: 0, input, items: input.length }], firsts: [this.local], executors }
+    const { input, headerItems, event } = invocation
+    const abi = invocation.fn.abi
+    const items =
+      abi === 'v1' ? input.length - headerItems : abi === 'json' ? (event?.dataset.length ?? 0) : 0
+    // One local shard with the whole input: its items are what the cost model learns from.
+    const wholeItems = abi === 'json' && items > 0 ? items : input.length
+    const whole = {
+      tasks: [{ index: 0, input, items: wholeItems }],
+      firsts: [this.local],
+      executors
     }
-    const items = input.length - headerItems
+    if (invocation.reduce === 'none' || items < 1) return whole
     // As wide as placement allows the first time; then only as wide as the work is worth.
-    const estimate = this.costs.estimate(invocation.fn.sha256, items)
+    const estimate = this.costs.estimate(keyOf(invocation.fn), items)
     const worth =
       estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
     // Work worth one shard stays here whatever its size: only messages to members are capped,
     // and cutting a cheap input to fit them would send most of it over the network for nothing.
-    if (worth === 1) {
-      return { tasks: [{ index: 0, input, items: input.length }], firsts: [this.local], executors }
-    }
+    if (worth === 1) return whole
     const placed = place(ranked, {
       items,
       maxShards: Math.min(this.options.maxShards, worth),
-      minShards: Math.ceil((items * 4) / MAX_SHARD_BYTES)
+      minShards: Math.ceil(input.byteLength / MAX_SHARD_BYTES)
     })
     const header = input.subarray(0, headerItems)
     const tasks = ranges(items, placed.length).map(({ start, end }, index) => {
+      if (event !== null) return { index, input: shardEvent(event, start, end), items: end - start }
       const shard = new Int32Array(headerItems + end - start)
       shard.set(header)
       shard.set(input.subarray(headerItems + start, headerItems + end), headerItems)

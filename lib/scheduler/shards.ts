@@ -2,6 +2,57 @@ import { FUNCTION_BAD_OUTPUT } from '../errors.js'
 import { MAX_OUTPUT_BYTES } from '../wasm/runner.js'
 import type { Reduce } from '../wire/messages.js'
 
+/**
+ * A JSON event whose `dataset` is split over shards: every shard gets the other fields as they
+ * are and its own slice of the dataset (a number array may arrive typed, from the JSON worker).
+ */
+export interface JsonEvent {
+  fields: Record<string, unknown>
+  dataset: unknown[] | Int32Array | Float64Array
+}
+
+/** The event as one JSON document, when it holds a dataset array to split; else null. */
+export function jsonEvent(value: unknown): JsonEvent | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
+  const { dataset, ...fields } = value as Record<string, unknown>
+  if (Array.isArray(dataset) || dataset instanceof Int32Array || dataset instanceof Float64Array) {
+    return { fields, dataset }
+  }
+  return null
+}
+
+/** A shard's event: the fields, and items start..end of the dataset, as JSON bytes. */
+export function shardEvent(event: JsonEvent, start: number, end: number): Uint8Array {
+  const slice = event.dataset.slice(start, end)
+  const dataset = Array.isArray(slice) ? slice : Array.from(slice)
+  return Buffer.from(JSON.stringify({ ...event.fields, dataset }))
+}
+
+/**
+ * Combines JS shard answers (JSON values) in shard order: numbers for sum, min and max, arrays
+ * for concat. An answer of the wrong kind is the function's error, never skipped.
+ */
+export function reduceJson(reducer: Reduce, answers: readonly unknown[]): unknown {
+  if (reducer === 'none') return answers[0] ?? null
+  if (reducer === 'concat') {
+    return answers.flatMap((answer, shard) => {
+      if (!Array.isArray(answer)) throw wrongKind(shard, answer, 'an array', reducer)
+      return answer
+    })
+  }
+  const numbers = answers.map((answer, shard) => {
+    if (typeof answer !== 'number') throw wrongKind(shard, answer, 'a number', reducer)
+    return answer
+  })
+  if (reducer === 'sum') return numbers.reduce((a, b) => a + b, 0)
+  return reducer === 'min' ? Math.min(...numbers) : Math.max(...numbers)
+}
+
+function wrongKind(shard: number, answer: unknown, kind: string, reducer: Reduce) {
+  const seen = JSON.stringify(answer)?.slice(0, 60) ?? String(answer)
+  return FUNCTION_BAD_OUTPUT(`shard ${shard} answered ${seen}; ${reducer} takes ${kind}`)
+}
+
 /** What one shard produced: execute's i32 and, for array-output functions, the array. */
 export interface ShardOutput {
   result: number

@@ -1,20 +1,18 @@
-import type { ValidatedFunction } from './policy.js'
-
-/** Compiled functions kept at most; the least recently used is dropped beyond this. */
+/** Entries kept at most; the least recently used is dropped beyond this. */
 const CAPACITY = 256
 
 /**
- * Compiled functions by key (module sha256 + limits), so a module is validated and compiled once
- * per edge, not per call. Concurrent misses for one key share one compilation; a failed one is
- * not kept.
+ * Functions made ready to run (Wasm validated and compiled, JS code decoded), by key, so that
+ * work happens once per edge, not per call. Concurrent misses for one key share one load; a
+ * failed one is not kept.
  */
-export class CompiledCache {
-  private readonly entries = new Map<string, Promise<ValidatedFunction>>()
+export class CompiledCache<T> {
+  private readonly entries = new Map<string, Promise<T>>()
 
   constructor(private readonly capacity = CAPACITY) {}
 
-  /** The cached function for `key`, or the result of `load()`, cached. */
-  get(key: string, load: () => Promise<ValidatedFunction>): Promise<ValidatedFunction> {
+  /** The cached value for `key`, or the result of `load()`, cached. */
+  get(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key)
     if (hit !== undefined) {
       this.entries.delete(key) // re-inserted: most recently used last

@@ -39,6 +39,7 @@ export interface PolicyOptions {
 
 /** A module that passed the policy: rewritten, compiled, and described for the executor. */
 export interface ValidatedFunction {
+  runtime: 'wasm'
   /** sha256 (hex) of the bytes as uploaded. */
   sourceSha256: string
   /** sha256 (hex) of the bytes that run (after the memory rewrite); the executor's cache key. */
@@ -54,6 +55,19 @@ export interface ValidatedFunction {
   growTrapFunction: number | null
   allowImports: readonly HostImportName[]
 }
+
+/** What a worker needs to run a module; sent once per worker, then referred to by sha256. */
+export type ModuleSpec = Pick<
+  ValidatedFunction,
+  | 'runtime'
+  | 'sha256'
+  | 'module'
+  | 'abi'
+  | 'memoryPages'
+  | 'memory'
+  | 'growTrapFunction'
+  | 'allowImports'
+>
 
 const SIG = {
   execute: { params: ['i32', 'i32'], results: ['i32'] },
@@ -99,6 +113,7 @@ export async function validate(
     throw WASM_INVALID(err instanceof Error ? err.message : String(err), err)
   }
   return {
+    runtime: 'wasm',
     sourceSha256: sha256(input),
     sha256: sha256(bytes),
     bytes,

@@ -8,7 +8,13 @@ import {
   INVALID_LIMIT,
   fromCode
 } from '../errors.js'
-import type { ValidatedFunction } from './policy.js'
+import {
+  keyOf,
+  type CallContext,
+  type Executable,
+  type RuntimeAssets
+} from '../runtimes/contract.js'
+import type { WarmStats } from '../runtimes/js/runner.js'
 import {
   STATE,
   moduleSpec,
@@ -36,6 +42,13 @@ const MODULES_PER_WORKER = 64
 const SPIN_MICROS = 100
 /** Weight of the newest call in a worker's moving average of call time. */
 const EWMA_WEIGHT = 0.2
+/**
+ * A worker is killed this long after its call's deadline: a runtime that stops a call itself
+ * (QuickJS's interrupt) gets to, which keeps the worker; the kill is the backstop.
+ */
+const HARD_DEADLINE_GRACE_MS = 50
+/** Native stack of each worker: QuickJS recursing near its own limit must never overflow it. */
+const WORKER_STACK_MB = 8
 
 /** Pool options; every field has a default. */
 export interface PoolOptions {
@@ -46,6 +59,10 @@ export interface PoolOptions {
   maxPipeline?: number
   modulesPerWorker?: number
   spinMicros?: number
+  /** Engines compiled once per process, handed to every worker (the JS runtime needs QuickJS). */
+  assets?: RuntimeAssets
+  /** Warm JS containers' memory per worker, bytes. */
+  containerBudgetBytes?: number
 }
 
 /** One call: the input and how long it may run once it starts. */
@@ -56,6 +73,8 @@ export interface CallOptions {
   timeoutMs: number
   /** Move the input's buffer to the worker instead of copying it (the caller's view is detached). */
   transfer?: boolean
+  /** What the function may know of its invocation (JS's `context`). */
+  context?: CallContext
 }
 
 /** The outcome of a call that did not fail. */
@@ -68,6 +87,8 @@ export interface CallResult {
   payload?: Uint8Array
   /** Time the call ran on its worker, in microseconds. */
   micros: number
+  /** The function's log lines, when it wrote any. */
+  logs?: string
 }
 
 /** Counters for metrics and tests. */
@@ -80,11 +101,13 @@ export interface PoolStats {
   restarts: number
   /** Compiled modules posted to a worker: once per worker and module, never per call. */
   loads: number
+  /** Warm JS containers over all workers: how many, their memory, drops for the budget, starts. */
+  containers: WarmStats
 }
 
 interface Pending {
   id: number
-  fn: ValidatedFunction
+  fn: Executable
   call: CallOptions
   /** Its input buffer moved to a worker: it cannot be sent again. */
   transferred: boolean
@@ -105,6 +128,8 @@ interface Slot {
   modules: Set<string>
   watchdog: NodeJS.Timeout | null
   ewmaMicros: number
+  /** Its warm JS containers, as its last JS reply said. */
+  warm: WarmStats | null
   retired: boolean
   online: Promise<void>
 }
@@ -121,6 +146,8 @@ export class WasmPool {
   private readonly maxPipeline: number
   private readonly modulesPerWorker: number
   private readonly spinMicros: number
+  private readonly assets: RuntimeAssets
+  private readonly containerBudgetBytes: number
   private readonly active: Slot[] = []
   private readonly spares: Slot[] = []
   /** FIFO of calls not yet sent; `queueHead` is its first live index (shift() would be O(n)). */
@@ -141,6 +168,8 @@ export class WasmPool {
     this.maxPipeline = options.maxPipeline ?? MAX_PIPELINE
     this.modulesPerWorker = options.modulesPerWorker ?? MODULES_PER_WORKER
     this.spinMicros = options.spinMicros ?? SPIN_MICROS
+    this.assets = options.assets ?? {}
+    this.containerBudgetBytes = options.containerBudgetBytes ?? 256 * 1024 * 1024
     if (!Number.isInteger(this.size) || this.size < 1) throw INVALID_LIMIT('size', 'must be ≥ 1')
   }
 
@@ -154,8 +183,8 @@ export class WasmPool {
     return this.opened
   }
 
-  /** Runs one call of a validated function. Rejects with a coded SwarmError. */
-  run(fn: ValidatedFunction, call: CallOptions): Promise<CallResult> {
+  /** Runs one call of an executable function. Rejects with a coded SwarmError. */
+  run(fn: Executable, call: CallOptions): Promise<CallResult> {
     if (this.closing !== null) return Promise.reject(EXECUTOR_CLOSED())
     if (!(call.timeoutMs > 0 && Number.isFinite(call.timeoutMs))) {
       return Promise.reject(INVALID_LIMIT('timeoutMs', 'must be a positive number'))
@@ -179,7 +208,8 @@ export class WasmPool {
       queued: this.queue.length - this.queueHead,
       running: this.running(),
       restarts: this.restarts,
-      loads: this.loads
+      loads: this.loads,
+      containers: this.warmStats()
     }
   }
 
@@ -194,6 +224,18 @@ export class WasmPool {
       await Promise.all(all.map((slot) => this.retire(slot)))
     })()
     return this.closing
+  }
+
+  private warmStats(): WarmStats {
+    const total: WarmStats = { containers: 0, bytes: 0, evictions: 0, colds: 0 }
+    for (const slot of this.active) {
+      if (slot.warm === null) continue
+      total.containers += slot.warm.containers
+      total.bytes += slot.warm.bytes
+      total.evictions += slot.warm.evictions
+      total.colds += slot.warm.colds
+    }
+    return total
   }
 
   private running(): number {
@@ -212,10 +254,17 @@ export class WasmPool {
   private spawn(): Slot {
     const channel = new MessageChannel()
     const state = new SharedArrayBuffer(STATE.bytes)
-    const workerData: WorkerData = { port: channel.port2, state, spinMicros: this.spinMicros }
+    const workerData: WorkerData = {
+      port: channel.port2,
+      state,
+      spinMicros: this.spinMicros,
+      assets: this.assets,
+      containerBudgetBytes: this.containerBudgetBytes
+    }
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
       workerData,
-      transferList: [channel.port2]
+      transferList: [channel.port2],
+      resourceLimits: { stackSizeMb: WORKER_STACK_MB }
     })
     const slot: Slot = {
       worker,
@@ -227,6 +276,7 @@ export class WasmPool {
       modules: new Set(),
       watchdog: null,
       ewmaMicros: 0,
+      warm: null,
       retired: false,
       online: new Promise((resolve) => worker.once('online', () => resolve()))
     }
@@ -281,19 +331,27 @@ export class WasmPool {
 
   private add(slot: Slot, pending: Pending): void {
     const { fn, call } = pending
-    const msg: CallMessage = { id: pending.id, sha256: fn.sha256, input: call.input }
-    if (slot.modules.has(fn.sha256)) {
-      slot.modules.delete(fn.sha256) // re-inserted below: most recently used last
+    const key = keyOf(fn)
+    const msg: CallMessage = {
+      id: pending.id,
+      key,
+      runtime: fn.runtime,
+      input: call.input,
+      timeoutMs: call.timeoutMs
+    }
+    if (call.context !== undefined) msg.context = call.context
+    if (slot.modules.has(key)) {
+      slot.modules.delete(key) // re-inserted below: most recently used last
     } else {
       this.loads++
-      msg.load = moduleSpec(fn)
+      msg.load = fn.runtime === 'nodejs' ? fn.spec : moduleSpec(fn)
       if (slot.modules.size >= this.modulesPerWorker) {
         const oldest = slot.modules.values().next().value as string
         slot.modules.delete(oldest)
         msg.evict = [oldest]
       }
     }
-    slot.modules.add(fn.sha256)
+    slot.modules.add(key)
     slot.inflight.push(pending)
     slot.batch.push(msg)
   }
@@ -320,7 +378,7 @@ export class WasmPool {
   private shortestTimeout(slot: Slot): number {
     let ms = Infinity
     for (const pending of slot.inflight) ms = Math.min(ms, pending.call.timeoutMs)
-    return ms
+    return ms + HARD_DEADLINE_GRACE_MS
   }
 
   private armWatchdog(slot: Slot, ms: number): void {
@@ -340,9 +398,8 @@ export class WasmPool {
     }
     const startedNs = Atomics.load(slot.stamps, STATE.startedNs)
     const elapsedMs = Number(process.hrtime.bigint() - startedNs) / 1e6
-    if (elapsedMs < running.call.timeoutMs) {
-      return this.armWatchdog(slot, running.call.timeoutMs - elapsedMs)
-    }
+    const limitMs = running.call.timeoutMs + HARD_DEADLINE_GRACE_MS
+    if (elapsedMs < limitMs) return this.armWatchdog(slot, limitMs - elapsedMs)
     slot.inflight.splice(slot.inflight.indexOf(running), 1)
     this.replace(slot)
     running.reject(FUNCTION_TIMEOUT(running.call.timeoutMs))
@@ -391,8 +448,9 @@ export class WasmPool {
       }
       slot.inflight.shift()
       slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
+      if (reply.warm !== undefined) slot.warm = reply.warm
       if (reply.ok) pending.resolve(toResult(pending.fn, reply))
-      else pending.reject(fromCode(reply.code, reply.message))
+      else pending.reject(fromCode(reply.code, reply.message, reply))
     }
     if (slot.inflight.length === 0 && slot.watchdog !== null) {
       clearTimeout(slot.watchdog)
@@ -451,8 +509,9 @@ export class WasmPool {
   }
 }
 
-function toResult(fn: ValidatedFunction, reply: Extract<ReplyMessage, { ok: true }>): CallResult {
+function toResult(fn: Executable, reply: Extract<ReplyMessage, { ok: true }>): CallResult {
   const result: CallResult = { result: reply.result, micros: reply.micros }
+  if (reply.logs !== undefined) result.logs = reply.logs
   if (reply.output !== null) {
     if (fn.abi === 'v1') result.output = new Int32Array(reply.output)
     else result.payload = new Uint8Array(reply.output)

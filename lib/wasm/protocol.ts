@@ -1,17 +1,27 @@
 import type { MessagePort } from 'node:worker_threads'
-import type { ErrorCode } from '../errors.js'
-import type { ValidatedFunction } from './policy.js'
-
-/** What a worker needs to run a module; sent once per worker, then referred to by sha256. */
-export type ModuleSpec = Pick<
-  ValidatedFunction,
-  'sha256' | 'module' | 'abi' | 'memoryPages' | 'memory' | 'growTrapFunction' | 'allowImports'
->
+import type {
+  CallContext,
+  CallOutcome,
+  LoadSpec,
+  RuntimeAssets,
+  RuntimeKind
+} from '../runtimes/contract.js'
+import type { WarmStats } from '../runtimes/js/runner.js'
+import type { ModuleSpec, ValidatedFunction } from './policy.js'
 
 /** The part of a validated function a worker needs (not its bytes: it gets the compiled module). */
 export function moduleSpec(fn: ValidatedFunction): ModuleSpec {
   const { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports } = fn
-  return { sha256, module, abi, memoryPages, memory, growTrapFunction, allowImports }
+  return {
+    runtime: 'wasm',
+    sha256,
+    module,
+    abi,
+    memoryPages,
+    memory,
+    growTrapFunction,
+    allowImports
+  }
 }
 
 /** Main thread → worker: run these calls in order (one message per wake-up, not per call). */
@@ -23,27 +33,28 @@ export type ReplyBatch = ReplyMessage[]
 /** One call. */
 export interface CallMessage {
   id: number
-  sha256: string
-  /** Present the first time this worker sees the module. */
-  load?: ModuleSpec
-  /** Modules the worker should forget (the main thread keeps each worker's cache bounded). */
+  /** The executable's key (see keyOf). */
+  key: string
+  runtime: RuntimeKind
+  /** Present the first time this worker sees the executable. */
+  load?: LoadSpec
+  /** Keys the worker should forget (the main thread keeps each worker's cache bounded). */
   evict?: string[]
-  /** v1: the i32 dataset; v2: the raw payload bytes. */
+  /** v1: the i32 dataset; otherwise the payload bytes. */
   input: Int32Array | Uint8Array
+  /** The call's deadline, for runtimes that stop a call themselves (the pool's is the backstop). */
+  timeoutMs: number
+  /** What the function may know of its invocation. */
+  context?: CallContext
 }
 
 /** The outcome of one call. */
-export type ReplyMessage =
-  | {
-      id: number
-      ok: true
-      /** v1: execute's return value; v2: the output's byte length. */
-      result: number
-      /** v1: the output_ptr/output_len array; v2: the output bytes (transferred). */
-      output: ArrayBuffer | null
-      micros: number
-    }
-  | { id: number; ok: false; code: ErrorCode; message: string; micros: number }
+export type ReplyMessage = CallOutcome & {
+  id: number
+  micros: number
+  /** The worker's warm JS containers after the call (JS calls only). */
+  warm?: WarmStats
+}
 
 /** What a worker is started with. */
 export interface WorkerData {
@@ -53,6 +64,10 @@ export interface WorkerData {
   state: SharedArrayBuffer
   /** How long the worker spins for the next call before it sleeps. */
   spinMicros: number
+  /** Engines compiled once per process. */
+  assets: RuntimeAssets
+  /** Warm JS containers' memory budget, bytes. */
+  containerBudgetBytes: number
 }
 
 /**

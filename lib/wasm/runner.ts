@@ -8,8 +8,8 @@ import {
   SwarmError
 } from '../errors.js'
 import { HostTrap, linkHostImports } from './host-imports.js'
-import type { CallMessage, ModuleSpec, ReplyMessage } from './protocol.js'
-import { PAGE_BYTES } from './policy.js'
+import type { CallMessage, ReplyMessage } from './protocol.js'
+import { PAGE_BYTES, type ModuleSpec } from './policy.js'
 import { MEMORY_IMPORT } from './rewrite.js'
 
 /**
@@ -34,19 +34,22 @@ export class Runner {
   /** One zeroed memory per module, ready for its next instance (allocating one costs ~30 µs). */
   private readonly spareMemory = new Map<string, WebAssembly.Memory>()
 
+  /** Forgets a module (the pool keeps each worker's modules bounded). */
+  forget(key: string): void {
+    this.modules.delete(key)
+    this.spareMemory.delete(key)
+  }
+
   /** Runs one call message and returns its reply; never throws. */
   handle(msg: CallMessage): ReplyMessage {
     const started = performance.now()
     let reply: ReplyMessage
     let memory: WebAssembly.Memory | undefined
     try {
-      for (const sha of msg.evict ?? []) {
-        this.modules.delete(sha)
-        this.spareMemory.delete(sha)
-      }
-      if (msg.load !== undefined) this.modules.set(msg.load.sha256, msg.load)
-      const spec = this.modules.get(msg.sha256)
-      if (spec === undefined) throw MODULE_NOT_LOADED(msg.sha256)
+      for (const key of msg.evict ?? []) this.forget(key)
+      if (msg.load?.runtime === 'wasm') this.modules.set(msg.load.sha256, msg.load)
+      const spec = this.modules.get(msg.key)
+      if (spec === undefined) throw MODULE_NOT_LOADED(msg.key)
       memory =
         this.spareMemory.get(spec.sha256) ??
         new WebAssembly.Memory({ initial: spec.memory.min, maximum: spec.memory.max })
@@ -54,7 +57,7 @@ export class Runner {
       const { result, output } = run(spec, memory, msg.input)
       reply = { id: msg.id, ok: true, result, output, micros: micros(started) }
     } catch (err) {
-      const error = classify(err, this.modules.get(msg.sha256))
+      const error = classify(err, this.modules.get(msg.key))
       reply = {
         id: msg.id,
         ok: false,
@@ -66,10 +69,10 @@ export class Runner {
     if (
       memory !== undefined &&
       memory.buffer.byteLength <= RECYCLE_MAX_BYTES &&
-      this.modules.has(msg.sha256)
+      this.modules.has(msg.key)
     ) {
       new Uint8Array(memory.buffer).fill(0)
-      this.spareMemory.set(msg.sha256, memory)
+      this.spareMemory.set(msg.key, memory)
     }
     return reply
   }

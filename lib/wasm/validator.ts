@@ -1,21 +1,26 @@
 import { Worker } from 'node:worker_threads'
 import { EXECUTOR_CLOSED, EXECUTOR_WORKER_FAILED, fromCode, type ErrorCode } from '../errors.js'
+import type { JsSource } from '../runtimes/js/function.js'
 import type { PolicyOptions, ValidatedFunction } from './policy.js'
 
-/** Main thread → validator worker. */
-export interface ValidateRequest {
-  id: number
-  bytes: Uint8Array
-  options: PolicyOptions
-}
+/** Main thread → validator worker: a module to validate, or a JS function to check. */
+export type ValidateRequest =
+  | { id: number; kind: 'wasm'; bytes: Uint8Array; options: PolicyOptions }
+  | { id: number; kind: 'nodejs'; source: JsSource; timeoutMs: number }
 
 /** Validator worker → main thread. */
 export type ValidateReply =
-  | { id: number; ok: true; fn: ValidatedFunction }
+  | { id: number; ok: true; fn: ValidatedFunction | null; bundle?: StoredCode }
   | { id: number; ok: false; code: ErrorCode; message: string }
 
+/** A JS function's code as the registry stores it: the encoded bundle and its sha256. */
+export interface StoredCode {
+  bytes: Uint8Array
+  sha256: string
+}
+
 interface Waiting {
-  resolve: (fn: ValidatedFunction) => void
+  resolve: (reply: Extract<ValidateReply, { ok: true }>) => void
   reject: (err: Error) => void
 }
 
@@ -31,16 +36,35 @@ export class ModuleValidator {
   private closed = false
 
   /** Validates and compiles a module; rejects with the policy's coded error. */
-  validate(bytes: Uint8Array, options: PolicyOptions): Promise<ValidatedFunction> {
+  async validate(bytes: Uint8Array, options: PolicyOptions): Promise<ValidatedFunction> {
+    // A copy of its own is moved to the worker: cloning 50 MB would stall this thread ~80 ms.
+    const own = bytes.slice()
+    const reply = await this.request(
+      (id) => ({ id, kind: 'wasm', bytes: own, options }),
+      [own.buffer as ArrayBuffer]
+    )
+    return reply.fn as ValidatedFunction
+  }
+
+  /**
+   * Loads a JS function's handler in a container of its own, then encodes and hashes its code
+   * for the registry (all on the worker); rejects with JS_INVALID.
+   */
+  async checkJs(source: JsSource, timeoutMs: number): Promise<StoredCode> {
+    const reply = await this.request((id) => ({ id, kind: 'nodejs', source, timeoutMs }), [])
+    return reply.bundle as StoredCode
+  }
+
+  private request(
+    make: (id: number) => ValidateRequest,
+    transfer: ArrayBuffer[]
+  ): Promise<Extract<ValidateReply, { ok: true }>> {
     if (this.closed) return Promise.reject(EXECUTOR_CLOSED())
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
-    return new Promise<ValidatedFunction>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject })
-      // A copy of its own is moved to the worker: cloning 50 MB would stall this thread ~80 ms.
-      const own = bytes.slice()
-      const request: ValidateRequest = { id, bytes: own, options }
-      worker.postMessage(request, [own.buffer as ArrayBuffer])
+      worker.postMessage(make(id), transfer)
       worker.ref()
     })
   }
@@ -60,14 +84,17 @@ export class ModuleValidator {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./validator-worker.js', import.meta.url))
+    // Its stack is big enough for QuickJS recursing up to its own limit (a JS deploy's check).
+    const worker = new Worker(new URL('./validator-worker.js', import.meta.url), {
+      resourceLimits: { stackSizeMb: 8 }
+    })
     worker.unref() // idle, it must not keep the process alive
     worker.on('message', (reply: ValidateReply) => {
       const waiting = this.waiting.get(reply.id)
       this.waiting.delete(reply.id)
       if (this.waiting.size === 0) worker.unref()
       if (waiting === undefined) return
-      if (reply.ok) waiting.resolve(reply.fn)
+      if (reply.ok) waiting.resolve(reply)
       else waiting.reject(fromCode(reply.code, reply.message))
     })
     worker.on('error', (err) => this.failAll(err.message))

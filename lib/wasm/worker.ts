@@ -1,12 +1,22 @@
 import { performance } from 'node:perf_hooks'
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
-import { STATE, type CallBatch, type ReplyBatch, type WorkerData } from './protocol.js'
+import { Engine } from '../runtimes/js/engine.js'
+import { JsRunner } from '../runtimes/js/runner.js'
+import {
+  STATE,
+  type CallBatch,
+  type CallMessage,
+  type ReplyBatch,
+  type ReplyMessage,
+  type WorkerData
+} from './protocol.js'
 import { Runner } from './runner.js'
 
 /**
- * Worker body. It never returns to its event loop: it waits on a shared doorbell and drains its
- * port synchronously, spinning briefly first, because a futex wake-up here costs more than a
- * tiny call. Around each call it publishes which call runs and since when, for the deadline check.
+ * Worker body. It waits on a shared doorbell and drains its port synchronously, spinning briefly
+ * first, because a futex wake-up here costs more than a tiny call; it returns to its event loop
+ * only to await a cold JS container's start-up. Around each call it publishes which call runs
+ * and since when, for the deadline check. Each runtime's calls go to that runtime's runner.
  */
 
 /**
@@ -17,14 +27,52 @@ const MAX_SPIN_MICROS = 2_000
 /** Replies wait for the rest of their batch at most this long, so one post carries many. */
 const FLUSH_MICROS = 200
 
-const { port, state, spinMicros } = workerData as WorkerData
+const { port, state, spinMicros, assets, containerBudgetBytes } = workerData as WorkerData
 const flags = new Int32Array(state)
 const stamps = new BigInt64Array(state)
-const runner = new Runner()
+const wasm = new Runner()
+const js =
+  assets.quickjs === undefined
+    ? null
+    : new JsRunner(Engine.load(assets.quickjs), containerBudgetBytes)
 
-serve(port)
+void serve(port)
 
-function serve(port: MessagePort): never {
+/** One call, by its runtime's runner (a cold JS container makes it asynchronous). */
+function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
+  if (call.runtime === 'wasm') return wasm.handle(call)
+  const started = performance.now()
+  for (const key of call.evict ?? []) {
+    wasm.forget(key)
+    js?.forget(key)
+  }
+  if (js === null) {
+    return {
+      id: call.id,
+      ok: false,
+      code: 'EXECUTOR_WORKER_FAILED',
+      message: 'no JS engine',
+      micros: 0
+    }
+  }
+  if (call.load?.runtime === 'nodejs') js.load(call.load)
+  const input = call.input as Uint8Array
+  const context = call.context ?? {
+    requestId: '',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: ''
+  }
+  const reply = (outcome: Awaited<ReturnType<JsRunner['call']>>): ReplyMessage => ({
+    ...outcome,
+    id: call.id,
+    micros: Math.round((performance.now() - started) * 1000),
+    warm: js.stats()
+  })
+  const outcome = js.call({ key: call.key, input, timeoutMs: call.timeoutMs, context })
+  return outcome instanceof Promise ? outcome.then(reply) : reply(outcome)
+}
+
+async function serve(port: MessagePort): Promise<never> {
   let seen = 0
   // Adaptive spin: the next spin lasts twice the last gap between calls (at least the base),
   // while gaps stay under the cap; a longer gap goes back to the base. Steady traffic keeps the
@@ -46,7 +94,8 @@ function serve(port: MessagePort): never {
       for (const call of entry.message as CallBatch) {
         Atomics.store(stamps, STATE.startedNs, process.hrtime.bigint())
         Atomics.store(flags, STATE.runningId, call.id)
-        const reply = runner.handle(call)
+        let reply = handle(call)
+        if (reply instanceof Promise) reply = await reply
         Atomics.store(flags, STATE.runningId, 0)
         if (replies.length === 0) firstReplyAt = performance.now()
         replies.push(reply)

@@ -10,8 +10,11 @@ import { WIRE_INVALID } from '../errors.js'
 export const REDUCERS = ['sum', 'min', 'max', 'concat', 'none'] as const
 export type Reduce = (typeof REDUCERS)[number]
 
-/** The ABIs a stored function can have. */
-export const ABIS = ['v1', 'v2'] as const
+/** How a stored function takes input and gives output (see lib/runtimes/contract.ts, Shape). */
+export const ABIS = ['v1', 'v2', 'json'] as const
+
+/** The runtimes a stored function can have (see lib/runtimes/contract.ts). */
+export const KINDS = ['wasm', 'nodejs'] as const
 
 /** Where a function's Wasm bytes live in its writer's blob core (a Hyperblobs id). */
 export interface BlobId {
@@ -29,6 +32,8 @@ export interface FunctionRecord {
   /** Bytes of the module as uploaded. */
   size: number
   abi: (typeof ABIS)[number]
+  /** Which runtime runs it: our Wasm ABIs, or JavaScript in QuickJS. */
+  kind: (typeof KINDS)[number]
   reduce: Reduce
   timeoutMs: number
   memoryMb: number
@@ -46,6 +51,8 @@ export interface FunctionRecord {
   role: string
   handler: string
   description: string
+  /** The function's environment variables (AWS Environment.Variables). */
+  environment: Record<string, string>
   /** Logical clock: one more than the version it replaced. */
   version: number
   /** ms since the epoch: first deploy of this name, and this version. */
@@ -57,9 +64,10 @@ export interface FunctionRecord {
 
 /**
  * Version 2 added headerItems (version 1 records read as 0); version 3 added concurrency and
- * maxDatasetItems (earlier records read as 0: no limit of their own).
+ * maxDatasetItems (earlier records read as 0: no limit of their own); version 4 added the
+ * runtime kind and the environment (earlier records read as wasm, with none).
  */
-const RECORD_VERSION = 3
+const RECORD_VERSION = 4
 
 /** BlobId. */
 export const blobId: c.Encoder<BlobId> = {
@@ -95,7 +103,33 @@ function enumValue<T extends string>(values: readonly T[], index: number, what: 
   return value
 }
 
-/** FunctionRecord, version 3 (reads versions 1 and 2). */
+/** Environment variables, sorted by name (the same variables always encode the same). */
+const environment: c.Encoder<Record<string, string>> = {
+  preencode(state, env) {
+    const names = Object.keys(env)
+    c.uint.preencode(state, names.length)
+    for (const name of names) {
+      c.string.preencode(state, name)
+      c.string.preencode(state, env[name] as string)
+    }
+  },
+  encode(state, env) {
+    const names = Object.keys(env).sort()
+    c.uint.encode(state, names.length)
+    for (const name of names) {
+      c.string.encode(state, name)
+      c.string.encode(state, env[name] as string)
+    }
+  },
+  decode(state) {
+    const env: Record<string, string> = {}
+    for (let n = c.uint.decode(state); n > 0; n--)
+      env[c.string.decode(state)] = c.string.decode(state)
+    return env
+  }
+}
+
+/** FunctionRecord, version 4 (reads versions 1 to 3). */
 export const functionRecord: c.Encoder<FunctionRecord> = {
   preencode(state, r) {
     c.uint.preencode(state, RECORD_VERSION)
@@ -113,6 +147,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.string.preencode(state, r.role)
     c.string.preencode(state, r.handler)
     c.string.preencode(state, r.description)
+    c.uint.preencode(state, enumIndex(KINDS, r.kind))
+    environment.preencode(state, r.environment)
     c.uint.preencode(state, r.version)
     c.uint.preencode(state, r.created)
     c.uint.preencode(state, r.modified)
@@ -135,6 +171,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     c.string.encode(state, r.role)
     c.string.encode(state, r.handler)
     c.string.encode(state, r.description)
+    c.uint.encode(state, enumIndex(KINDS, r.kind))
+    environment.encode(state, r.environment)
     c.uint.encode(state, r.version)
     c.uint.encode(state, r.created)
     c.uint.encode(state, r.modified)
@@ -146,11 +184,15 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
     if (version < 1 || version > RECORD_VERSION) {
       throw WIRE_INVALID(`function record version ${version}`)
     }
+    const name = c.string.decode(state)
+    const sha256 = Buffer.from(c.fixed32.decode(state)).toString('hex')
+    const size = c.uint.decode(state)
+    const abi = enumValue(ABIS, c.uint.decode(state), 'ABI')
     return {
-      name: c.string.decode(state),
-      sha256: Buffer.from(c.fixed32.decode(state)).toString('hex'),
-      size: c.uint.decode(state),
-      abi: enumValue(ABIS, c.uint.decode(state), 'ABI'),
+      name,
+      sha256,
+      size,
+      abi,
       reduce: enumValue(REDUCERS, c.uint.decode(state), 'reducer'),
       timeoutMs: c.uint.decode(state),
       memoryMb: c.uint.decode(state),
@@ -161,6 +203,8 @@ export const functionRecord: c.Encoder<FunctionRecord> = {
       role: c.string.decode(state),
       handler: c.string.decode(state),
       description: c.string.decode(state),
+      kind: version < 4 ? 'wasm' : enumValue(KINDS, c.uint.decode(state), 'runtime'),
+      environment: version < 4 ? {} : environment.decode(state),
       version: c.uint.decode(state),
       created: c.uint.decode(state),
       modified: c.uint.decode(state),
@@ -252,6 +296,45 @@ export interface ExecuteRequest {
   input: Int32Array | Uint8Array
   /** The invocation's request id, for the member's log line. */
   requestId: string
+  /** A JS function's configuration (its code is `sha256`); null or absent for a Wasm module. */
+  js?: ShardJs | null
+}
+
+/** What a member needs to run a shard of a JS function besides the code's hash. */
+export interface ShardJs {
+  functionName: string
+  /** The AWS runtime name (nodejs20.x, ...). */
+  runtime: string
+  handler: string
+  environment: Record<string, string>
+  /** The ARN the client invoked (the handler's context.invokedFunctionArn). */
+  invokedArn: string
+}
+
+const shardJs: c.Encoder<ShardJs> = {
+  preencode(state, js) {
+    c.string.preencode(state, js.functionName)
+    c.string.preencode(state, js.runtime)
+    c.string.preencode(state, js.handler)
+    environment.preencode(state, js.environment)
+    c.string.preencode(state, js.invokedArn)
+  },
+  encode(state, js) {
+    c.string.encode(state, js.functionName)
+    c.string.encode(state, js.runtime)
+    c.string.encode(state, js.handler)
+    environment.encode(state, js.environment)
+    c.string.encode(state, js.invokedArn)
+  },
+  decode(state) {
+    return {
+      functionName: c.string.decode(state),
+      runtime: c.string.decode(state),
+      handler: c.string.decode(state),
+      environment: environment.decode(state),
+      invokedArn: c.string.decode(state)
+    }
+  }
 }
 
 /** A shard's outcome: the call's result, or the coded error that stopped it. */
@@ -265,11 +348,19 @@ export type ExecuteReply =
       micros: number
       output: Int32Array | null
       payload: Uint8Array | null
+      /** The function's log lines (absent or '' when none). */
+      logs?: string
     }
-  | { ok: false; code: string; message: string }
+  | {
+      ok: false
+      code: string
+      message: string
+      fields?: Record<string, string>
+      logs?: string
+    }
 
-/** ExecuteRequest, version 2 (added requestId). */
-export const executeRequest: c.Encoder<ExecuteRequest> = versioned(2, 'execute request', {
+/** ExecuteRequest, version 3 (version 2 added requestId, 3 a JS function's configuration). */
+export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute request', {
   preencode(state, r) {
     c.fixed(16).preencode(state, r.token)
     c.string.preencode(state, r.requestId)
@@ -282,6 +373,8 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(2, 'execute r
     }
     if (r.input instanceof Int32Array) c.int32array.preencode(state, r.input)
     else c.uint8array.preencode(state, r.input)
+    c.bool.preencode(state, r.js != null)
+    if (r.js != null) shardJs.preencode(state, r.js)
   },
   encode(state, r) {
     c.fixed(16).encode(state, r.token)
@@ -292,6 +385,8 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(2, 'execute r
     c.uint.encode(state, r.timeoutMs)
     if (r.input instanceof Int32Array) c.int32array.encode(state, r.input)
     else c.uint8array.encode(state, r.input)
+    c.bool.encode(state, r.js != null)
+    if (r.js != null) shardJs.encode(state, r.js)
   },
   decode(state) {
     const token = c.fixed(16).decode(state)
@@ -301,17 +396,20 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(2, 'execute r
     const memoryMb = c.uint.decode(state)
     const timeoutMs = c.uint.decode(state)
     const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
-    return { token, requestId, sha256, abi, memoryMb, timeoutMs, input }
+    const js = c.bool.decode(state) ? shardJs.decode(state) : null
+    return { token, requestId, sha256, abi, memoryMb, timeoutMs, input, js }
   }
 })
 
-/** ExecuteReply, version 1. */
-export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply', {
+/** ExecuteReply, version 2 (added the log and an error's fields). */
+export const executeReply: c.Encoder<ExecuteReply> = versioned(2, 'execute reply', {
   preencode(state, r) {
     c.bool.preencode(state, r.ok)
+    c.string.preencode(state, r.logs ?? '')
     if (!r.ok) {
       c.string.preencode(state, r.code)
       c.string.preencode(state, r.message)
+      environment.preencode(state, r.fields ?? {})
       return
     }
     c.fixed(16).preencode(state, r.token)
@@ -323,9 +421,11 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
   },
   encode(state, r) {
     c.bool.encode(state, r.ok)
+    c.string.encode(state, r.logs ?? '')
     if (!r.ok) {
       c.string.encode(state, r.code)
       c.string.encode(state, r.message)
+      environment.encode(state, r.fields ?? {})
       return
     }
     c.fixed(16).encode(state, r.token)
@@ -336,8 +436,12 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
     if (r.payload !== null) c.uint8array.encode(state, r.payload)
   },
   decode(state) {
-    if (!c.bool.decode(state)) {
-      return { ok: false, code: c.string.decode(state), message: c.string.decode(state) }
+    const ok = c.bool.decode(state)
+    const logs = c.string.decode(state)
+    if (!ok) {
+      const code = c.string.decode(state)
+      const message = c.string.decode(state)
+      return { ok: false, code, message, fields: environment.decode(state), logs }
     }
     const token = c.fixed(16).decode(state)
     const result = c.int.decode(state)
@@ -345,7 +449,34 @@ export const executeReply: c.Encoder<ExecuteReply> = versioned(1, 'execute reply
     const flags = c.uint.decode(state)
     const output = (flags & 1) !== 0 ? c.int32array.decode(state) : null
     const payload = (flags & 2) !== 0 ? c.uint8array.decode(state) : null
-    return { ok: true, token, result, micros, output, payload }
+    return { ok: true, token, result, micros, output, payload, logs }
+  }
+})
+
+/**
+ * A JS function's code as stored (one blob, addressed by its sha256 like a module): its files by
+ * package-relative path, sorted, so the same files always give the same bytes and hash.
+ */
+export const codeBundle: c.Encoder<Map<string, string>> = versioned(1, 'code bundle', {
+  preencode(state, files) {
+    c.uint.preencode(state, files.size)
+    for (const [path, text] of files) {
+      c.string.preencode(state, path)
+      c.string.preencode(state, text)
+    }
+  },
+  encode(state, files) {
+    c.uint.encode(state, files.size)
+    for (const path of [...files.keys()].sort()) {
+      c.string.encode(state, path)
+      c.string.encode(state, files.get(path) as string)
+    }
+  },
+  decode(state) {
+    const files = new Map<string, string>()
+    for (let n = c.uint.decode(state); n > 0; n--)
+      files.set(c.string.decode(state), c.string.decode(state))
+    return files
   }
 })
 

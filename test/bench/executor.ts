@@ -44,7 +44,13 @@ function naiveCall(module: WebAssembly.Module, min: number, max: number): number
 }
 
 function runnerMessage(fn: ValidatedFunction, id: number, load: boolean): CallMessage {
-  const msg: CallMessage = { id, sha256: fn.sha256, input: TINY_INPUT }
+  const msg: CallMessage = {
+    id,
+    key: fn.sha256,
+    runtime: 'wasm',
+    input: TINY_INPUT,
+    timeoutMs: 1_000
+  }
   if (load) msg.load = moduleSpec(fn)
   return msg
 }

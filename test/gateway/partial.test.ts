@@ -35,6 +35,8 @@ const record = (name: string, timeoutMs: number): FunctionRecord => ({
   role: '',
   handler: 'execute',
   description: '',
+  kind: 'wasm',
+  environment: {},
   version: 1,
   created: 0,
   modified: 0,

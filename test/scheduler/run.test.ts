@@ -75,8 +75,10 @@ function invocation(input: number[], over: Partial<Invocation> = {}): Invocation
     fn,
     input: Int32Array.from(input),
     headerItems: 0,
-    module: { sha256: fn.sourceSha256, memoryMb: 1 },
+    event: null,
+    module: { sha256: fn.sourceSha256, memoryMb: 1, js: null },
     requestId: 'test-request',
+    context: { requestId: 'test-request', functionVersion: '$LATEST', invokedFunctionArn: '' },
     ...over
   }
 }

@@ -1,28 +1,13 @@
-import { REDUCERS, type Reduce } from '../../wire/messages.js'
 import { INVALID_PARAMETER } from '../../errors.js'
-import { configuration, functionName } from '../aws.js'
+import { configuration, functionName, platformSettings, reduceOf } from '../aws.js'
 import { asObject } from '../json.js'
 import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
 import type { Route } from '../server.js'
-import { wasmFromCode } from '../zip.js'
+import { codeFromSeed, codeFromZip, kindOf } from '../code.js'
+import { zipFromFiles } from '../../runtimes/js/package.js'
 
 const NAME = '([^/]+)'
-
-function reduceOf(value: string | undefined): Reduce | undefined {
-  if (value === undefined) return undefined
-  if (!(REDUCERS as readonly string[]).includes(value)) {
-    throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
-  }
-  return value as Reduce
-}
-
-/** An integer passed as a string (AWS environment variables are strings). */
-function integerOf(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d{1,9}$/.test(value)) throw INVALID_PARAMETER(name, 'must be a non-negative integer')
-  return Number(value)
-}
 
 /**
  * The control plane, twice: the seed's `/functions` API and AWS Lambda's
@@ -43,7 +28,10 @@ export function functionRoutes(ctx: RouteContext): Route[] {
         const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const record = await ctx.functions.deploy({
           name: fields.string('name'),
-          wasm: fields.base64('wasm_base64'),
+          code: codeFromSeed(fields),
+          runtime: fields.optionalString('runtime'),
+          handler: fields.optionalString('handler'),
+          environment: fields.optionalStringMap('environment'),
           reduce: reduceOf(fields.optionalString('reduce')),
           timeoutMs: fields.optionalInteger('timeoutMs'),
           memoryMb: fields.optionalInteger('memoryMb'),
@@ -72,12 +60,17 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       }
     },
     {
+      // The code as deployed: a JS package as a zip (GetFunction's Code.Location), a module as is.
       method: 'GET',
-      path: new RegExp(`^/functions/${NAME}/wasm$`),
+      path: new RegExp(`^/functions/${NAME}/(wasm|code)$`),
       access: 'control',
       async handle({ params }) {
-        const record = await ctx.functions.get(params[0] as string)
-        return { status: 200, body: await ctx.functions.wasm(record) }
+        const code = await ctx.functions.codeOf(await ctx.functions.get(params[0] as string))
+        if ('wasm' in code) {
+          return { status: 200, headers: { 'content-type': 'application/wasm' }, body: code.wasm }
+        }
+        const zip = await zipFromFiles(code.files)
+        return { status: 200, headers: { 'content-type': 'application/zip' }, body: zip }
       }
     },
     {
@@ -101,21 +94,15 @@ export function functionRoutes(ctx: RouteContext): Route[] {
         if (code === undefined) throw INVALID_PARAMETER('Code', 'is required (Code.ZipFile)')
         const variables = fields.optionalObject('Environment')?.optionalObject('Variables')
         const timeout = fields.optionalInteger('Timeout')
+        const runtime = fields.optionalString('Runtime')
         const record = await ctx.functions.deploy({
           name: fields.string('FunctionName'),
-          wasm: await wasmFromCode(code.base64('ZipFile')),
-          reduce: reduceOf(variables?.optionalString('SWARMLAMBDA_REDUCE')),
-          headerItems: integerOf(
-            'SWARMLAMBDA_HEADER_ITEMS',
-            variables?.optionalString('SWARMLAMBDA_HEADER_ITEMS')
-          ),
-          maxDatasetItems: integerOf(
-            'SWARMLAMBDA_MAX_DATASET_ITEMS',
-            variables?.optionalString('SWARMLAMBDA_MAX_DATASET_ITEMS')
-          ),
+          code: await codeFromZip(code.base64('ZipFile'), kindOf(runtime)),
+          environment: fields.optionalObject('Environment')?.optionalStringMap('Variables'),
+          ...platformSettings(variables),
           timeoutMs: timeout === undefined ? undefined : timeout * 1000,
           memoryMb: fields.optionalInteger('MemorySize'),
-          runtime: fields.optionalString('Runtime'),
+          runtime,
           role: fields.optionalString('Role'),
           handler: fields.optionalString('Handler'),
           description: fields.optionalString('Description'),
@@ -159,7 +146,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
             Configuration: config(record),
             Code: {
               RepositoryType: 'SwarmLambda',
-              Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/wasm`
+              Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/${record.kind === 'nodejs' ? 'code' : 'wasm'}`
             },
             Tags: {},
             ...(record.concurrency > 0
@@ -186,44 +173,6 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       access: 'control',
       async handle({ params, url }) {
         await ctx.functions.delete(functionName(params[0] as string, url))
-        return { status: 204 }
-      }
-    },
-
-    // Reserved concurrency (AWS's API versions for it differ from the function's).
-    {
-      method: 'PUT',
-      path: new RegExp(`^/2017-10-31/functions/${NAME}/concurrency/?$`),
-      access: 'control',
-      async handle({ params, url, body }) {
-        const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
-        const value = fields.optionalInteger('ReservedConcurrentExecutions')
-        if (value === undefined || value < 1) {
-          throw INVALID_PARAMETER('ReservedConcurrentExecutions', 'must be an integer ≥ 1')
-        }
-        const name = functionName(params[0] as string, url)
-        const record = await ctx.functions.setConcurrency(name, value)
-        return { status: 200, body: { ReservedConcurrentExecutions: record.concurrency } }
-      }
-    },
-    {
-      method: 'GET',
-      path: new RegExp(`^/2019-09-30/functions/${NAME}/concurrency/?$`),
-      access: 'control',
-      async handle({ params, url }) {
-        const record = await ctx.functions.get(functionName(params[0] as string, url))
-        return {
-          status: 200,
-          body: record.concurrency > 0 ? { ReservedConcurrentExecutions: record.concurrency } : {}
-        }
-      }
-    },
-    {
-      method: 'DELETE',
-      path: new RegExp(`^/2017-10-31/functions/${NAME}/concurrency/?$`),
-      access: 'control',
-      async handle({ params, url }) {
-        await ctx.functions.setConcurrency(functionName(params[0] as string, url), 0)
         return { status: 204 }
       }
     }

@@ -2,15 +2,17 @@ import { performance } from 'node:perf_hooks'
 import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
 import { checkDatasetSize } from '../../limits.js'
 import { invocationOf, type InvocationResult } from '../../scheduler/run.js'
-import { functionName, LATEST } from '../aws.js'
+import { functionArn, functionName, LATEST } from '../aws.js'
 import type { RouteContext } from '../context.js'
-import { parsePayload } from '../payload.js'
+import { parseEvent, parsePayload } from '../payload.js'
 import { errorReply, type Reply, type Request, type Route } from '../server.js'
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const
 const LOG_TYPES = ['None', 'Tail'] as const
 /** AWS returns at most the last 4 KB of the log with `X-Amz-Log-Type: Tail`. */
 const TAIL_BYTES = 4096
+/** Header of a partial JS answer (206): the shards it lacks, comma-separated. */
+export const MISSING_SHARDS_HEADER = 'x-swarmlambda-missing-shards'
 /** Header naming the job an `Event` invocation became (poll it at /api/v1/jobs/:id). */
 export const JOB_ID_HEADER = 'x-swarmlambda-job-id'
 
@@ -36,9 +38,12 @@ function tailLog(
   outcome: InvocationResult | SwarmError
 ): string {
   const lines = [`START RequestId: ${request.requestId} Version: ${LATEST}`]
+  // What the function wrote (console lines of a JS function, its error line included).
+  const written = outcome.logs ?? ''
+  if (written !== '') lines.push(written.replace(/\n$/, ''))
   if (outcome instanceof SwarmError) {
-    lines.push(`ERROR ${outcome.awsType} (${outcome.code}): ${outcome.message}`)
-  } else {
+    if (written === '') lines.push(`ERROR ${outcome.awsType} (${outcome.code}): ${outcome.message}`)
+  } else if (outcome.shards.length > 1 || written === '') {
     for (const s of outcome.shards) {
       lines.push(
         `shard ${s.index}: ${s.edge}, ${s.attempts} attempt(s), ${s.ms} ms, ${s.items} items`
@@ -72,9 +77,23 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           functionName(request.params[0] as string, request.url)
         )
         const { record, fn } = resolved
-        const input = await parsePayload(ctx.json, fn.abi, request.body, request.headers)
-        checkDatasetSize(input, record.maxDatasetItems, ctx.config.maxDatasetItems)
-        const invocation = invocationOf(resolved, input, request.requestId)
+        const { input, event } =
+          fn.abi === 'json'
+            ? await parseEvent(ctx.json, record.reduce, request.body)
+            : {
+                input: await parsePayload(ctx.json, fn.abi, request.body, request.headers),
+                event: null
+              }
+        checkDatasetSize(
+          event?.dataset ?? input,
+          record.maxDatasetItems,
+          ctx.config.maxDatasetItems
+        )
+        const invocation = invocationOf(resolved, input, {
+          requestId: request.requestId,
+          invokedArn: functionArn(ctx.config.region, record.name),
+          event
+        })
         const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
         if (type === 'DryRun') return { status: 204, headers }
         const release = ctx.concurrency.acquire(record.name, record.concurrency)
@@ -107,7 +126,13 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         }
         // Some shards lost after retries: 206, and which ones are missing.
         const status = outcome.partial ? 206 : 200
-        if (outcome.payload !== null) return { status, headers, body: outcome.payload }
+        if (outcome.payload !== null) {
+          if (fn.abi === 'json') {
+            headers['content-type'] = 'application/json'
+            if (outcome.partial) headers[MISSING_SHARDS_HEADER] = outcome.missing.join(',')
+          }
+          return { status, headers, body: outcome.payload }
+        }
         const body = await ctx.json.encode({
           result: outcome.result,
           partial: outcome.partial,

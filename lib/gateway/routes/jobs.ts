@@ -2,6 +2,8 @@ import { parseDataset, requireItems } from '../../dataset.js'
 import { INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
 import type { Job } from '../../jobs.js'
 import { invocationOf, type Invocation } from '../../scheduler/run.js'
+import { jsonEvent, shardEvent } from '../../scheduler/shards.js'
+import { functionArn } from '../aws.js'
 import { asObject } from '../json.js'
 import type { RouteContext } from '../context.js'
 import { checkDatasetSize } from '../../limits.js'
@@ -34,13 +36,18 @@ async function status(ctx: RouteContext, job: Job): Promise<Reply> {
     case 'completed':
     case 'partial': {
       const result = job.result
+      // A JS function's answer is JSON already: the job's result is that value.
+      const answer =
+        result?.payload != null && result.result === null
+          ? (JSON.parse(Buffer.from(result.payload).toString()) as unknown)
+          : (result?.result ?? null)
       return {
         status: job.status === 'partial' ? 206 : 200,
         headers: { 'content-type': 'application/json' },
         // An array output may be 6 MiB: encoded off the event loop.
         body: await ctx.json.encode({
           ...head,
-          result: result?.result ?? null,
+          result: answer,
           partial: result?.partial ?? false,
           missing: result?.missing ?? [],
           shards: result?.shards ?? []
@@ -69,10 +76,14 @@ export function jobRoutes(ctx: RouteContext): Route[] {
         let reserved = 0
         if (name !== undefined) {
           const resolved = await ctx.functions.resolve(name)
-          if (resolved.fn.abi !== 'v1')
+          if (resolved.fn.abi === 'v2')
             throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
           checkDatasetSize(dataset, resolved.record.maxDatasetItems, ctx.config.maxDatasetItems)
-          invocation = invocationOf(resolved, dataset, requestId)
+          const invokedArn = functionArn(ctx.config.region, name)
+          // A JS function gets the dataset as its event, `{"dataset": [...]}`.
+          const event = resolved.fn.abi === 'json' ? jsonEvent({ dataset }) : null
+          const input = event === null ? dataset : shardEvent(event, 0, dataset.length)
+          invocation = invocationOf(resolved, input, { requestId, invokedArn, event })
           reserved = resolved.record.concurrency
         } else {
           checkDatasetSize(dataset, 0, ctx.config.maxDatasetItems)
@@ -86,8 +97,10 @@ export function jobRoutes(ctx: RouteContext): Route[] {
             fn,
             input: dataset,
             headerItems: 0,
+            event: null,
             module: null, // not in the registry: members could not fetch it, so it runs here
-            requestId: requestId
+            requestId,
+            context: { requestId, functionVersion: '$LATEST', invokedFunctionArn: '' }
           }
         }
         const release = ctx.concurrency.acquire(invocation.functionName, reserved)

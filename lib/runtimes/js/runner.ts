@@ -1,0 +1,125 @@
+import { MODULE_NOT_LOADED } from '../../errors.js'
+import type { CallContext, CallOutcome } from '../contract.js'
+import { Container, ContainerBroken } from './container.js'
+import type { Engine } from './engine.js'
+import type { JsSpec } from './function.js'
+
+/** Warm containers' memory per worker by default (each starts at QuickJS's 16 MiB floor). */
+export const DEFAULT_CONTAINER_BUDGET_BYTES = 256 * 1024 * 1024
+
+/** Warm containers of one worker, for metrics. */
+export interface WarmStats {
+  containers: number
+  bytes: number
+  /** Containers dropped to stay within the budget (not counting broken ones). */
+  evictions: number
+  /** Containers created (cold starts). */
+  colds: number
+}
+
+/** A call to a JS function, as the worker hands it over. */
+export interface JsCall {
+  key: string
+  input: Uint8Array
+  timeoutMs: number
+  context: CallContext
+}
+
+/**
+ * The JS runtime of one worker: the specs it was sent, and warm containers by key, least
+ * recently used first. A function has at most one container here: loading a newer version of
+ * it (code or configuration changed) drops the old one, so no call runs old code once the new
+ * spec has arrived. Containers beyond the memory budget are dropped, oldest first.
+ */
+export class JsRunner {
+  private readonly specs = new Map<string, JsSpec>()
+  private readonly containers = new Map<string, Container>()
+  private readonly byFunction = new Map<string, string>()
+  private evictions = 0
+  private colds = 0
+
+  constructor(
+    private readonly engine: Promise<Engine>,
+    private readonly budgetBytes = DEFAULT_CONTAINER_BUDGET_BYTES
+  ) {}
+
+  /** Takes a spec (the first time this worker runs that key). */
+  load(spec: JsSpec): void {
+    this.specs.set(spec.key, spec)
+    const previous = this.byFunction.get(spec.functionName)
+    if (previous !== undefined && previous !== spec.key) this.containers.delete(previous)
+    this.byFunction.set(spec.functionName, spec.key)
+  }
+
+  /** Forgets a spec and its container (the pool keeps each worker's specs bounded). */
+  forget(key: string): void {
+    const spec = this.specs.get(key)
+    this.specs.delete(key)
+    this.containers.delete(key)
+    if (spec !== undefined && this.byFunction.get(spec.functionName) === key) {
+      this.byFunction.delete(spec.functionName)
+    }
+  }
+
+  /** Runs one call; a cold container is created first (the only asynchronous step). */
+  call(call: JsCall): CallOutcome | Promise<CallOutcome> {
+    const spec = this.specs.get(call.key)
+    if (spec === undefined) {
+      const error = MODULE_NOT_LOADED(call.key)
+      return { ok: false, code: error.code, message: error.message }
+    }
+    const warm = this.containers.get(call.key)
+    if (warm !== undefined) {
+      this.containers.delete(call.key) // re-inserted after the call: most recently used last
+      return this.run(warm, call)
+    }
+    // The creation counts against the call's time, as a cold start does in Lambda.
+    const started = Date.now()
+    return this.engine
+      .then((engine) => Container.create(engine, spec))
+      .then((container) => {
+        this.colds++
+        return this.run(container, call, started)
+      })
+  }
+
+  /** Warm containers held now. */
+  stats(): WarmStats {
+    let bytes = 0
+    for (const container of this.containers.values()) bytes += container.bytes
+    return { containers: this.containers.size, bytes, evictions: this.evictions, colds: this.colds }
+  }
+
+  private run(container: Container, call: JsCall, started = Date.now()): CallOutcome {
+    let outcome: CallOutcome
+    try {
+      outcome = container.invoke(call.input, call.context, call.timeoutMs, started)
+    } catch (err) {
+      // A broken container is dropped, never reused; anything else is the same, unexplained.
+      if (err instanceof ContainerBroken) return err.outcome
+      return {
+        ok: false,
+        code: 'EXECUTOR_WORKER_FAILED',
+        message: `An executor worker failed: ${err instanceof Error ? err.message : String(err)}`
+      }
+    }
+    if (this.specs.has(call.key) && this.byFunction.get(container.spec.functionName) === call.key) {
+      this.containers.set(call.key, container)
+      this.trim(call.key)
+    }
+    return outcome
+  }
+
+  /** Drops the least recently used containers beyond the budget (never the one just used). */
+  private trim(keep: string): void {
+    let bytes = 0
+    for (const container of this.containers.values()) bytes += container.bytes
+    for (const [key, container] of this.containers) {
+      if (bytes <= this.budgetBytes) break
+      if (key === keep) continue
+      this.containers.delete(key)
+      bytes -= container.bytes
+      this.evictions++
+    }
+  }
+}
