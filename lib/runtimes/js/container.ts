@@ -19,8 +19,61 @@ export const INIT_TIMEOUT_MS = 10_000
 /** Lines of a JS trace kept in an error. */
 const MAX_TRACE_LINES = 30
 
-const PRELUDE = `(host, options) => {
-  (${installPolyfills.toString()})(host)
+/** The web globals the polyfills define (see polyfills.ts). */
+const POLYFILLED = [
+  'DOMException',
+  'TextEncoder',
+  'TextDecoder',
+  'atob',
+  'btoa',
+  'URL',
+  'URLSearchParams',
+  'crypto',
+  'structuredClone'
+]
+
+/** The polyfills' source: parsed only by a container whose function touches one of them. */
+const POLYFILLS = `(${installPolyfills.toString()})`
+
+/**
+ * The prelude, evaluated once per container. Host calls cross as JSON text (QuickJS's C
+ * strings would stop at a NUL and mangle lone surrogates), ArrayBuffers as themselves. The web
+ * globals are accessors until first touched: parsing their 27 KB costs ~4 ms, most of a cold
+ * start, and most functions never use them.
+ */
+const PRELUDE = `(raw, compile, polyfills, options) => {
+  const host = { compile }
+  for (const name of Object.keys(raw)) {
+    const call = raw[name]
+    host[name] = (...args) => {
+      const buffers = []
+      const json = JSON.stringify(args, (k, v) =>
+        v instanceof ArrayBuffer ? { __buffer: buffers.push(v) - 1 } : v)
+      const out = call(json, ...buffers)
+      return typeof out === 'string' ? JSON.parse(out).v : out
+    }
+  }
+  const names = ${JSON.stringify(POLYFILLED)}
+  let loaded = false
+  const load = () => {
+    if (loaded) return
+    loaded = true
+    for (const name of names) delete globalThis[name]
+    polyfills()(host)
+  }
+  for (const name of names) {
+    Object.defineProperty(globalThis, name, {
+      configurable: true,
+      get() {
+        load()
+        return globalThis[name]
+      },
+      set(value) {
+        load()
+        Object.defineProperty(globalThis, name, { value, writable: true, configurable: true })
+      }
+    })
+  }
   return (${installRuntime.toString()})(host, options)
 }`
 
@@ -194,7 +247,7 @@ export class Container {
       }
       const state = ctx.getPromiseState(promise)
       if (state.type === 'fulfilled') {
-        const result = fromVm(ctx, state.value) as PreludeResult
+        const result = this.result(state.value)
         state.value.dispose()
         return result
       }
@@ -203,6 +256,8 @@ export class Container {
         const thrown = this.thrown(state.error)
         if (thrown !== null) return thrown
       }
+      // Past the deadline every job is interrupted, the prelude's own too: nothing will settle.
+      if (Date.now() > deadline) throw this.timeout()
       const uncaught = this.hookValue('takeUncaught') as PreludeResult | null
       if (uncaught !== null) return uncaught
       const next = this.hookValue('nextTimerAt') as number
@@ -217,6 +272,22 @@ export class Container {
       if (Date.now() > deadline) throw this.timeout()
       this.hookValue('runTimers')
     }
+  }
+
+  /**
+   * The prelude's result, read field by field: the body may be megabytes, and dumping the whole
+   * record would JSON-encode it again inside the capped heap.
+   */
+  private result(handle: QuickJSHandle): PreludeResult {
+    const ok = this.ctx.getProp(handle, 'ok')
+    const success = this.ctx.dump(ok) === true
+    ok.dispose()
+    if (!success) return fromVm(this.ctx, handle) as PreludeResult
+    const body = this.ctx.getProp(handle, 'body')
+    // JSON.stringify escapes NULs and lone surrogates, so a C string carries the body whole.
+    const text = this.ctx.getString(body)
+    body.dispose()
+    return { ok: true, body: text }
   }
 
   /** An exception the engine raised outside the prelude's own catch: timeout or memory. */
@@ -413,21 +484,30 @@ export class Container {
     const ctx = this.ctx
     for (const path of esmFiles(this.spec.files)) this.esm.add(path)
     const bridge = hostBridge(this.spec.files, (level, text) => this.logs?.line(level, text))
-    const host = ctx.newObject()
+    const raw = ctx.newObject()
     for (const name of Object.keys(bridge) as (keyof HostBridge)[]) {
       const fn = bridge[name] as (...args: unknown[]) => unknown
-      const handle = ctx.newFunction(name, (...args) =>
-        toVm(ctx, fn(...args.map((a) => fromVm(ctx, a))))
-      )
-      ctx.setProp(host, name, handle)
+      const handle = ctx.newFunction(name, (json, ...buffers) => {
+        const copies = buffers.map((b) => copyBuffer(ctx, b))
+        const args = JSON.parse(ctx.getString(json), (_, v: unknown) =>
+          isBufferRef(v) ? copies[v.__buffer] : v
+        ) as unknown[]
+        const out = fn(...args)
+        return out instanceof ArrayBuffer
+          ? ctx.newArrayBuffer(out)
+          : ctx.newString(JSON.stringify({ v: out }))
+      })
+      ctx.setProp(raw, name, handle)
       handle.dispose()
     }
+    // CommonJS: the file's source wrapped as Node wraps it, compiled under its /var/task name.
     const compile = ctx.newFunction('compile', (source, filename) => {
       const wrapped = `(function (exports, require, module, __filename, __dirname) {${ctx.getString(source)}\n})`
       return ctx.evalCode(wrapped, ctx.getString(filename), { type: 'global' })
     })
-    ctx.setProp(host, 'compile', compile)
-    compile.dispose()
+    const polyfills = ctx.newFunction('polyfills', () =>
+      ctx.evalCode(POLYFILLS, 'swarm-lambda:polyfills', { type: 'global' })
+    )
     const installer = ctx.unwrapResult(
       ctx.evalCode(PRELUDE, 'swarm-lambda:prelude', { type: 'global' })
     )
@@ -436,10 +516,10 @@ export class Container {
       esm: [...this.esm],
       env: this.spec.environment
     })
-    const hooks = ctx.unwrapResult(ctx.callFunction(installer, ctx.undefined, host, options))
-    installer.dispose()
-    host.dispose()
-    options.dispose()
+    const hooks = ctx.unwrapResult(
+      ctx.callFunction(installer, ctx.undefined, raw, compile, polyfills, options)
+    )
+    for (const handle of [installer, raw, compile, polyfills, options]) handle.dispose()
     // ES modules that import CommonJS reach require through this one global.
     const require = ctx.getProp(hooks, 'require')
     ctx.defineProp(ctx.global, '__swarmlambda_require', { value: require, configurable: false })
@@ -488,7 +568,6 @@ function toVm(ctx: QuickJSContext, value: unknown): QuickJSHandle {
   if (typeof value === 'string') return ctx.newString(value)
   if (typeof value === 'number') return ctx.newNumber(value)
   if (typeof value === 'boolean') return value ? ctx.true : ctx.false
-  if (value instanceof ArrayBuffer) return ctx.newArrayBuffer(value)
   if (Array.isArray(value)) {
     const array = ctx.newArray()
     value.forEach((item, i) => {
@@ -507,18 +586,27 @@ function toVm(ctx: QuickJSContext, value: unknown): QuickJSHandle {
   return object
 }
 
-/** A sandbox value copied to the host: primitives, ArrayBuffers, and JSON-shaped data. */
+/** An ArrayBuffer argument of a host call, by its place after the JSON text. */
+function isBufferRef(value: unknown): value is { __buffer: number } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { __buffer?: unknown }).__buffer === 'number'
+  )
+}
+
+/** A copy of a sandbox ArrayBuffer (its memory may move as the engine's heap grows). */
+function copyBuffer(ctx: QuickJSContext, handle: QuickJSHandle): ArrayBuffer {
+  const view = ctx.getArrayBuffer(handle)
+  const copy = view.value.slice().buffer
+  view.dispose()
+  return copy
+}
+
+/** A sandbox value copied to the host: primitives and JSON-shaped data. */
 function fromVm(ctx: QuickJSContext, handle: QuickJSHandle): unknown {
   const type = ctx.typeof(handle)
   if (type === 'string') return ctx.getString(handle)
   if (type === 'number') return ctx.getNumber(handle)
-  if (type !== 'object') return ctx.dump(handle)
-  try {
-    const view = ctx.getArrayBuffer(handle)
-    const copy = view.value.slice().buffer
-    view.dispose()
-    return copy
-  } catch {
-    return ctx.dump(handle) // not an ArrayBuffer: plain data, copied as JSON
-  }
+  return ctx.dump(handle)
 }

@@ -320,7 +320,7 @@ export function installPolyfills(host: HostBridge): void {
 
   /** The WHATWG URL on the host's parser: a setter rebuilds the href with its part, re-parsed. */
   class URL {
-    #r: UrlRecord
+    #record: UrlRecord
     #params: URLSearchParams
     constructor(url: unknown, base?: unknown) {
       if (arguments.length === 0) throw missingArg('url')
@@ -328,7 +328,7 @@ export function installPolyfills(host: HostBridge): void {
       const baseText = base === undefined ? undefined : `${base}`
       const record = parseUrl(input, baseText ?? null)
       if (record === null) throw invalidUrl(input, baseText)
-      this.#r = record
+      this.#record = record
       this.#params = new URLSearchParams(record.search)
       bindParams(this.#params, (query) => this.#set({ search: query && '?' + query }, false))
     }
@@ -340,56 +340,55 @@ export function installPolyfills(host: HostBridge): void {
     }
     // Re-parses the href rebuilt with some parts replaced; if the parser refuses, nothing changes.
     #set(parts: Partial<Parts>, resetQuery: boolean) {
-      const p = { ...partsOf(this.#r), ...parts }
+      const p = { ...partsOf(this.#record), ...parts }
       const userinfo = p.username + (p.password && ':' + p.password)
-      const authority = p.authority
-        ? '//' + (userinfo && userinfo + '@') + p.host
-        : p.pathname.startsWith('//')
-          ? '/.'
-          : ''
-      const record = parseUrl(p.protocol + authority + p.pathname + p.search + p.hash)
+      // Without an authority, a path starting with '//' needs the '/.' the serializer gives it.
+      const head = p.authority ? '//' + (userinfo && userinfo + '@') + p.host : ''
+      const path = !p.authority && p.pathname.startsWith('//') ? '/.' + p.pathname : p.pathname
+      const record = parseUrl(p.protocol + head + path + p.search + p.hash)
       if (record === null) return
-      this.#r = record
+      this.#record = record
       if (resetQuery) resetParams(this.#params, record.search.slice(1))
     }
     // The host and hostname setters: the value ends where a path, query or fragment would begin.
     #setHost(value: string, withPort: boolean) {
-      const r = partsOf(this.#r)
+      const r = partsOf(this.#record)
       const special = specialSchemes.includes(r.protocol)
       const input = value.split(special ? /[/?#\\]/ : /[/?#]/)[0]!
       const colon = input.indexOf(':', input.startsWith('[') ? input.indexOf(']') + 1 : 0)
       const hostname = colon < 0 ? input : input.slice(0, colon)
       const port = (colon < 0 ? '' : /^\d*/.exec(input.slice(colon + 1))![0]) || r.port
       if (r.opaque || (colon >= 0 && !withPort) || hostname.includes('@')) return
-      if (!hostname && ((special && r.protocol !== 'file:') || r.username || r.password || r.port))
-        return
+      // Only file URLs, and other non-special ones with nothing else in the authority, may lose it.
+      const hostRequired = (special && r.protocol !== 'file:') || r.username || r.password || r.port
+      if (!hostname && hostRequired) return
       this.#set({ host: hostname + (port && ':' + port), authority: true }, false)
     }
     // Only a URL with a non-empty host and a scheme other than file has userinfo and a port.
     #hasAuthorityParts() {
-      return this.#r.host !== '' && this.#r.protocol !== 'file:'
+      return this.#record.host !== '' && this.#record.protocol !== 'file:'
     }
     get href() {
-      return this.#r.href
+      return this.#record.href
     }
     set href(value: unknown) {
       const input = `${value}`
       const record = parseUrl(input)
       if (record === null) throw invalidUrl(input, undefined)
-      this.#r = record
+      this.#record = record
       resetParams(this.#params, record.search.slice(1))
     }
     get origin() {
-      return this.#r.origin
+      return this.#record.origin
     }
     get protocol() {
-      return this.#r.protocol
+      return this.#record.protocol
     }
     set protocol(value: unknown) {
       const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*)(?::|$)/.exec(clean(value))
       if (scheme === null) return
       const protocol = scheme[1]!.toLowerCase() + ':'
-      const r = this.#r
+      const r = this.#record
       // The spec forbids switching between special and other schemes and some moves to/from file.
       if (specialSchemes.includes(protocol) !== specialSchemes.includes(r.protocol)) return
       if (protocol === 'file:' && (r.username || r.password || r.port)) return
@@ -397,7 +396,7 @@ export function installPolyfills(host: HostBridge): void {
       this.#set({ protocol }, false)
     }
     get username() {
-      return this.#r.username
+      return this.#record.username
     }
     set username(value: unknown) {
       // Unlike other setters, credentials skip the parser: tabs are encoded, not dropped.
@@ -406,7 +405,7 @@ export function installPolyfills(host: HostBridge): void {
       }
     }
     get password() {
-      return this.#r.password
+      return this.#record.password
     }
     set password(value: unknown) {
       if (this.#hasAuthorityParts()) {
@@ -414,31 +413,31 @@ export function installPolyfills(host: HostBridge): void {
       }
     }
     get host() {
-      return this.#r.host
+      return this.#record.host
     }
     set host(value: unknown) {
       this.#setHost(clean(value), true)
     }
     get hostname() {
-      return this.#r.hostname
+      return this.#record.hostname
     }
     set hostname(value: unknown) {
       this.#setHost(clean(value), false)
     }
     get port() {
-      return this.#r.port
+      return this.#record.port
     }
     set port(value: unknown) {
       const text = clean(value)
       const port = /^\d*/.exec(text)![0]
       if (!this.#hasAuthorityParts() || (text && !port)) return
-      this.#set({ host: this.#r.hostname + (port && ':' + port) }, false)
+      this.#set({ host: this.#record.hostname + (port && ':' + port) }, false)
     }
     get pathname() {
-      return this.#r.pathname
+      return this.#record.pathname
     }
     set pathname(value: unknown) {
-      const r = partsOf(this.#r)
+      const r = partsOf(this.#record)
       if (r.opaque) return
       const special = specialSchemes.includes(r.protocol)
       // Here '?' and '#' are path characters, not delimiters.
@@ -448,26 +447,28 @@ export function installPolyfills(host: HostBridge): void {
       this.#set({ pathname: path }, false)
     }
     get search() {
-      return this.#r.search
+      return this.#record.search
     }
     set search(value: unknown) {
-      const text = clean(value).replace(/^\?/, '').replace(/#/g, '%23')
-      this.#set({ search: usv(value) === '' ? '' : '?' + text }, true)
+      const text = usv(value)
+      const query = clean(text).replace(/^\?/, '').replace(/#/g, '%23')
+      this.#set({ search: text === '' ? '' : '?' + query }, true)
     }
     get searchParams() {
       return this.#params
     }
     get hash() {
-      return this.#r.hash
+      return this.#record.hash
     }
     set hash(value: unknown) {
-      this.#set({ hash: usv(value) === '' ? '' : '#' + clean(value).replace(/^#/, '') }, false)
+      const text = usv(value)
+      this.#set({ hash: text === '' ? '' : '#' + clean(text).replace(/^#/, '') }, false)
     }
     toString() {
-      return this.#r.href
+      return this.#record.href
     }
     toJSON() {
-      return this.#r.href
+      return this.#record.href
     }
     get [Symbol.toStringTag]() {
       return 'URL'

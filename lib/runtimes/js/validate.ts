@@ -19,8 +19,24 @@ export async function checkJs(engine: Engine, source: JsSource, timeoutMs: numbe
     throw JS_INVALID(`the handler's module did not load: ${err.outcome.message}`)
   }
   if (loaded.ok) return
-  const at = loaded.trace.map((line) => /\/var\/task\/([^\s:()]+):(\d+)(?::(\d+))?/.exec(line))
-  const where = at.find((m) => m !== null)
-  const location = where == null ? '' : `${where[1]}:${where[2]}${where[3] ? `:${where[3]}` : ''}: `
-  throw JS_INVALID(`${location}${loaded.errorType}: ${loaded.errorMessage}`)
+  throw JS_INVALID(
+    `${locate(loaded.trace, source.files)}${loaded.errorType}: ${loaded.errorMessage}`
+  )
+}
+
+/**
+ * `file:line:column: ` of the first trace line in the package. CommonJS is compiled inside
+ * Node's wrapper, whose closing line is one past the file's: an error found there (input that
+ * ends too soon) is at the file's last line.
+ */
+function locate(trace: readonly string[], files: ReadonlyMap<string, string>): string {
+  for (const line of trace) {
+    const match = /\/var\/task\/([^\s:()]+):(\d+)(?::(\d+))?/.exec(line)
+    if (match === null) continue
+    const [, file, row, column] = match as unknown as [string, string, string, string | undefined]
+    const lines = (files.get(file) ?? '').split('\n').length
+    if (Number(row) > lines) return `${file}:${lines}: (where the file ends) `
+    return `${file}:${row}${column === undefined ? '' : `:${column}`}: `
+  }
+  return ''
 }

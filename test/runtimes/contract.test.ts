@@ -1,0 +1,107 @@
+import t from 'tap'
+import type { Executable } from '../../lib/runtimes/contract.js'
+import { compileEngine } from '../../lib/runtimes/js/engine.js'
+import { jsFunction } from '../../lib/runtimes/js/function.js'
+import { validate } from '../../lib/wasm/policy.js'
+import { WasmPool } from '../../lib/wasm/pool.js'
+import { wat } from '../wasm/wat.js'
+
+// One contract, every runtime (STYLE.md): echo, a function error, a timeout, the memory cap and
+// logs, run through the same pool the scheduler uses. A runtime joins by adding its row.
+
+const pool = new WasmPool({ size: 1, assets: { quickjs: await compileEngine() } })
+await pool.ready()
+t.teardown(() => pool.close())
+
+const context = { requestId: 'contract-1', functionVersion: '$LATEST', invokedFunctionArn: 'arn' }
+
+/** A v2 module: `alloc` grows memory for the input, `handle` answers with a body of its own. */
+const v2 = (handle: string) =>
+  validate(
+    wat(`(module (memory (export "memory") 1)
+      (func (export "alloc") (param $n i32) (result i32)
+        (i32.mul (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1)))
+          (i32.const 65536)))
+      (func (export "handle") (param $ptr i32) (param $len i32) (result i64) ${handle}))`),
+    { memoryPages: 64 }
+  )
+
+const js = (name: string, source: string) =>
+  jsFunction({
+    functionName: name,
+    sha256: `contract-${name}`,
+    handler: 'index.handler',
+    files: new Map([['index.js', source]]),
+    environment: {},
+    memoryMb: 16,
+    region: 'us-east-1',
+    runtime: 'nodejs20.x'
+  })
+
+interface Row {
+  echo: Executable
+  error: Executable
+  errorCode: string
+  loop: Executable
+  bomb: Executable
+  /** What the echo function logs for one call ('' when the runtime has no log). */
+  log: RegExp | null
+}
+
+const runtimes: Record<string, Row> = {
+  wasm: {
+    // (ptr << 32) | len: the input itself.
+    echo: await v2(
+      '(i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32)) (i64.extend_i32_u (local.get $len)))'
+    ),
+    error: await v2('unreachable'),
+    errorCode: 'FUNCTION_TRAP',
+    loop: await v2('(loop $forever (br $forever)) (i64.const 0)'),
+    bomb: await v2(
+      '(loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) (i64.const 0)'
+    ),
+    log: null
+  },
+  nodejs: {
+    echo: js('echo', 'exports.handler = async (e) => { console.log("echo", e.n); return e }'),
+    error: js('error', 'exports.handler = async () => { throw new RangeError("no") }'),
+    errorCode: 'FUNCTION_UNHANDLED',
+    loop: js('loop', 'exports.handler = () => { for (;;) {} }'),
+    bomb: js(
+      'bomb',
+      'exports.handler = () => { const a = []; for (;;) a.push("x".repeat(1e5) + a.length) }'
+    ),
+    log: /^\S+Z\tcontract-1\tINFO\techo 7\n$/
+  }
+}
+
+const payload = Buffer.from('{"n":7}')
+const run = (fn: Executable, timeoutMs = 2_000) =>
+  pool.run(fn, { input: Uint8Array.from(payload), timeoutMs, context })
+
+for (const [name, row] of Object.entries(runtimes)) {
+  t.test(`${name}: echo`, async (t) => {
+    const out = await run(row.echo)
+    t.equal(Buffer.from(out.payload ?? []).toString(), '{"n":7}')
+    if (row.log === null) t.equal(out.logs, undefined)
+    else t.match(out.logs, row.log)
+  })
+
+  t.test(`${name}: a function error is coded, and the next call works`, async (t) => {
+    await t.rejects(run(row.error), { code: row.errorCode, kind: 'function' })
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+  })
+
+  t.test(`${name}: the deadline stops an endless loop`, async (t) => {
+    await t.rejects(run(row.loop, 200), {
+      code: 'FUNCTION_TIMEOUT',
+      message: 'The function timed out after 200 ms'
+    })
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+  })
+
+  t.test(`${name}: the memory cap stops a memory bomb`, async (t) => {
+    await t.rejects(run(row.bomb, 10_000), { code: 'FUNCTION_MEMORY_LIMIT' })
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+  })
+}
