@@ -163,7 +163,7 @@ export class Scheduler {
     const items =
       abi === 'v1' ? input.length - headerItems : abi === 'json' ? (event?.dataset.length ?? 0) : 0
     // One local shard with the whole input: its items are what the cost model learns from.
-    const wholeItems = abi === 'json' && items > 0 ? items : input.length
+    const wholeItems = abi === 'v1' ? input.length : Math.max(items, 1)
     const whole = {
       tasks: [{ index: 0, input, items: wholeItems }],
       firsts: [this.local],

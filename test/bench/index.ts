@@ -5,8 +5,9 @@
  *   npm run bench [-- --quick] [-- --json FILE] [-- --only invoke,mesh,...]
  *
  * Benchmarks: executor (worker pool vs in-process), invoke (edge vs bare node:http vs workerd),
- * mesh (shard RPC vs HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3
- * edges, failover), scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges).
+ * js (a QuickJS handler: edge vs workerd, cold container, CPU-bound vs V8), mesh (shard RPC vs
+ * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
+ * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges).
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -15,6 +16,7 @@ import { met, type Bench, type Json, type Target } from './bench.js'
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   executor: () => import('./executor.js'),
   invoke: () => import('./invoke.js'),
+  js: () => import('./js.js'),
   mesh: () => import('./mesh.js'),
   convergence: () => import('./convergence.js'),
   shards: () => import('./shards.js'),

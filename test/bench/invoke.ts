@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -23,24 +23,27 @@ import { Pool } from 'undici'
 import { CLI } from '../support/processes.js'
 import { Cleanups, percentile, round, type Bench } from './bench.js'
 
-const CONNECTIONS = 10
+export const CONNECTIONS = 10
 const WORKERD_VERSION = '1.20261117.1'
 const WASM = fileURLToPath(new URL('../../../functions/build/sum.wasm', import.meta.url))
 const BODY = JSON.stringify({ dataset: Array.from({ length: 100 }, (_, i) => i + 1) })
 
-interface Target {
+/** A server under load: where it listens, the JSON it is sent and how its answer starts. */
+export interface Target {
   name: 'edge' | 'roofline' | 'workerd'
   origin: string
   path: string
+  body: string
+  answer: string
 }
-interface Figures {
+export interface Figures {
   rps: number
   p50_us: number
   p99_us: number
 }
 
 /** Where the processes run, and how they are stopped. */
-interface Context {
+export interface Context {
   dir: string
   cleanups: Cleanups
 }
@@ -103,14 +106,15 @@ function workerdBinary(): string {
   }
 }
 
-/** Starts workerd serving the module; resolves once it answers. */
-async function workerd(context: Context): Promise<string> {
-  const { dir } = context
-  await copyFile(WASM, join(dir, 'sum.wasm'))
-  const port = 18_000 + Math.floor(Math.random() * 2_000)
-  await writeFile(
-    join(dir, 'worker.js'),
-    `import mod from './sum.wasm'
+/** A module worker for workerd: its source, a JSON body it answers 200 to, and its Wasm module. */
+export interface WorkerdApp {
+  worker: string
+  probe: string
+  /** A .wasm file the worker imports by its base name ('./sum.wasm'). */
+  wasm?: string
+}
+
+const SUM_WORKER = `import mod from './sum.wasm'
 export default {
   async fetch(request) {
     const body = await request.json()
@@ -124,7 +128,17 @@ export default {
   }
 }
 `
-  )
+
+/** Starts workerd serving `app` (by default the `sum` module); resolves once it answers. */
+export async function workerd(
+  context: Context,
+  app: WorkerdApp = { worker: SUM_WORKER, probe: BODY, wasm: WASM }
+): Promise<string> {
+  const { dir } = context
+  const wasm = app.wasm === undefined ? '' : basename(app.wasm)
+  if (app.wasm !== undefined) await copyFile(app.wasm, join(dir, wasm))
+  const port = 18_000 + Math.floor(Math.random() * 2_000)
+  await writeFile(join(dir, 'worker.js'), app.worker)
   await writeFile(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -133,7 +147,7 @@ const config :Workerd.Config = (
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const mainWorker :Workerd.Worker = (
-  modules = [ (name = "worker", esModule = embed "worker.js"), (name = "sum.wasm", wasm = embed "sum.wasm") ],
+  modules = [ (name = "worker", esModule = embed "worker.js")${wasm === '' ? '' : `, (name = "${wasm}", wasm = embed "${wasm}")`} ],
   compatibilityDate = "2024-09-01",
 );
 `
@@ -147,7 +161,7 @@ const mainWorker :Workerd.Worker = (
   const deadline = Date.now() + 30_000
   for (;;) {
     try {
-      const res = await fetch(origin, { method: 'POST', body: BODY })
+      const res = await fetch(origin, { method: 'POST', body: app.probe })
       if (res.ok) return origin
     } catch {
       // not listening yet
@@ -158,9 +172,9 @@ const mainWorker :Workerd.Worker = (
 }
 
 async function call(pool: Pool, target: Target): Promise<void> {
-  const res = await pool.request({ method: 'POST', path: target.path, body: BODY })
+  const res = await pool.request({ method: 'POST', path: target.path, body: target.body })
   const text = await res.body.text()
-  if (res.statusCode !== 200 || !text.startsWith('{"result":5050')) {
+  if (res.statusCode !== 200 || !text.startsWith(target.answer)) {
     throw new Error(`${target.name}: ${res.statusCode} ${text.slice(0, 200)}`)
   }
 }
@@ -170,12 +184,13 @@ async function call(pool: Pool, target: Target): Promise<void> {
  * cores it shares with the servers than a Node one, so the servers, not the client, set the
  * figures. Otherwise undici from this process.
  */
-const WRK = (() => {
+export const WRK = (() => {
   const found = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
   return found.error === undefined
 })()
 
-async function measure(
+/** rps at CONNECTIONS connections and p50/p99 at one, after a checked warm-up. */
+export async function measure(
   context: Context,
   target: Target,
   latencyCalls: number,
@@ -216,6 +231,11 @@ async function measure(
   }
 }
 
+/** One server's figures, as the benchmark prints them. */
+export function figuresLine(name: string, f: Figures): string {
+  return `  ${name.padEnd(9)}: ${String(f.rps).padStart(6)} req/s (${CONNECTIONS} connections)   p50 ${f.p50_us} µs   p99 ${f.p99_us} µs (1 connection)`
+}
+
 /** One wrk run (one thread, `connections` keep-alive connections); any non-2xx fails the bench. */
 async function wrk(
   context: Context,
@@ -226,7 +246,7 @@ async function wrk(
   const script = join(context.dir, 'post.lua')
   await writeFile(
     script,
-    `wrk.method = "POST"\nwrk.body = '${BODY}'\nwrk.headers["Content-Type"] = "application/json"\n`
+    `wrk.method = "POST"\nwrk.body = '${target.body}'\nwrk.headers["Content-Type"] = "application/json"\n`
   )
   const url = target.origin + target.path
   const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]
@@ -253,25 +273,7 @@ export const run: Bench = async (options) => {
   const cleanups = new Cleanups()
   const context: Context = { dir: await cleanups.dir('invoke'), cleanups }
   try {
-    // The edge logs at warn: at info it writes two lines per call, which the bench would have to
-    // read on the cores it shares with the load generator (and workerd and the roofline log none).
-    const edgePort = 20_000 + Math.floor(Math.random() * 2_000)
-    const edgeChild = owned(
-      context,
-      spawn(
-        process.execPath,
-        [CLI, 'edge', '--port', String(edgePort), '--state-dir', join(context.dir, 'edge')],
-        {
-          stdio: ['ignore', 'ignore', 'inherit'],
-          env: { ...process.env, SWARMLAMBDA_LOG_LEVEL: 'warn' }
-        }
-      )
-    )
-    const edge = { url: `http://127.0.0.1:${edgePort}` }
-    await until(
-      async () => (await fetch(`${edge.url}/healthz`)).ok,
-      () => edgeChild.exitCode !== null
-    )
+    const edge = { url: await startEdge(context) }
     const wasm = await readFile(WASM)
     const deployed = await fetch(`${edge.url}/functions`, {
       method: 'POST',
@@ -284,10 +286,16 @@ export const run: Bench = async (options) => {
       [fileURLToPath(new URL('./roofline.js', import.meta.url)), WASM],
       'roofline ready'
     )
+    const sum = { body: BODY, answer: '{"result":5050' }
     const targets: Target[] = [
-      { name: 'edge', origin: edge.url, path: '/2015-03-31/functions/sum/invocations' },
-      { name: 'roofline', origin: `http://127.0.0.1:${roofline.port as number}`, path: '/' },
-      { name: 'workerd', origin: await workerd(context), path: '/' }
+      { name: 'edge', origin: edge.url, path: '/2015-03-31/functions/sum/invocations', ...sum },
+      {
+        name: 'roofline',
+        origin: `http://127.0.0.1:${roofline.port as number}`,
+        path: '/',
+        ...sum
+      },
+      { name: 'workerd', origin: await workerd(context), path: '/', ...sum }
     ]
     const figures = {} as Record<Target['name'], Figures>
     for (const target of targets) {
@@ -295,14 +303,12 @@ export const run: Bench = async (options) => {
     }
 
     const { edge: e, roofline: r, workerd: w } = figures
-    const line = (name: string, f: Figures) =>
-      `  ${name.padEnd(9)}: ${String(f.rps).padStart(6)} req/s (${CONNECTIONS} connections)   p50 ${f.p50_us} µs   p99 ${f.p99_us} µs (1 connection)`
     console.log(
       `invoke benchmark (${options.quick ? '--quick, ' : ''}100-int sum, ${SECONDS} s per load run, load from ${WRK ? 'wrk' : 'undici (install wrk for a lighter client)'})`
     )
-    console.log(line('edge', e))
-    console.log(line('roofline', r))
-    console.log(line('workerd', w))
+    console.log(figuresLine('edge', e))
+    console.log(figuresLine('roofline', r))
+    console.log(figuresLine('workerd', w))
     console.log(
       `  ratios: edge/workerd rps ${(e.rps / w.rps).toFixed(2)}x (target ≥ 1.25x), ` +
         `p50 edge/workerd ${(e.p50_us / w.p50_us).toFixed(2)}x (target ≤ 1), edge/roofline rps ${(e.rps / r.rps).toFixed(2)}x`
@@ -334,6 +340,30 @@ export const run: Bench = async (options) => {
   } finally {
     await cleanups.run()
   }
+}
+
+/** Starts a lone edge (`swarm-lambda edge`, its own process); resolves with its URL once healthy. */
+export async function startEdge(context: Context): Promise<string> {
+  // The edge logs at warn: at info it writes two lines per call, which the bench would have to
+  // read on the cores it shares with the load generator (and workerd and the roofline log none).
+  const edgePort = 20_000 + Math.floor(Math.random() * 2_000)
+  const edgeChild = owned(
+    context,
+    spawn(
+      process.execPath,
+      [CLI, 'edge', '--port', String(edgePort), '--state-dir', join(context.dir, 'edge')],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, SWARMLAMBDA_LOG_LEVEL: 'warn' }
+      }
+    )
+  )
+  const url = `http://127.0.0.1:${edgePort}`
+  await until(
+    async () => (await fetch(`${url}/healthz`)).ok,
+    () => edgeChild.exitCode !== null
+  )
+  return url
 }
 
 /** Polls `ready` every 100 ms until it is true; fails after 30 s or once `dead`. */

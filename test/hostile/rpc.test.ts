@@ -100,8 +100,10 @@ function craftedExecutes(sha256: string): [string, Buffer, string][] {
     [
       'an input claiming 2^50 items',
       Buffer.concat([
-        encodeRequest({ ...base, input: new Int32Array(0) }).subarray(0, -1),
-        Buffer.from(c.encode(c.uint, 2 ** 50))
+        // The last two bytes are the input's length (0) and the JS-configuration flag (none).
+        encodeRequest({ ...base, input: new Int32Array(0) }).subarray(0, -2),
+        Buffer.from(c.encode(c.uint, 2 ** 50)),
+        Buffer.from([0])
       ]),
       'DECODE_ERROR'
     ],

@@ -77,6 +77,12 @@ const PRELUDE = `(raw, compile, polyfills, options) => {
   return (${installRuntime.toString()})(host, options)
 }`
 
+/** How the resolver names a module that is not there (see resolveModule). */
+const MISSING_MODULE = 'swarm-lambda:missing:'
+
+/** Node's CommonJS wrapper: on the file's first line, so its line numbers are the file's. */
+export const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {'
+
 /** Why a container must not be used again. */
 type Broken = 'timeout' | 'memory' | 'host'
 
@@ -431,6 +437,19 @@ export class Container {
     if (result.errorMessage === 'interrupted' && Date.now() > this.deadline) {
       throw this.timeout()
     }
+    const missing = result.errorMessage.indexOf(MISSING_MODULE)
+    if (missing !== -1) {
+      // A static import of a file that is not there fails to link, naming our marker.
+      const marker = result.errorMessage.slice(missing + MISSING_MODULE.length).replace(/'$/, '')
+      const [requested, base] = JSON.parse(marker) as [string, string]
+      const message = `Error: Cannot find module '${requested}' imported from ${base}`
+      return {
+        ok: false,
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: message,
+        trace: [message]
+      }
+    }
     const type =
       result.errorType === 'SyntaxError'
         ? 'Runtime.UserCodeSyntaxError'
@@ -449,24 +468,28 @@ export class Container {
 
   private resolveModule(base: string, requested: string): string | { error: Error } {
     const from = base.startsWith(TASK_ROOT) ? base.slice(TASK_ROOT.length) : null
-    const resolve = this.ctx.getProp(this.hooks, 'resolve')
-    const result = this.ctx.callFunction(
-      resolve,
-      this.ctx.undefined,
+    const args = [
       this.ctx.newString(requested),
       from === null ? this.ctx.null : this.ctx.newString(from)
-    )
-    resolve.dispose()
-    if ('error' in result && result.error !== undefined) {
-      result.error.dispose()
-      return { error: new Error(`Cannot find module '${requested}' imported from ${base}`) }
+    ]
+    try {
+      const path = this.hook('resolve', [], args)
+      const resolved = this.ctx.getString(path)
+      path.dispose()
+      return TASK_ROOT + resolved
+    } catch {
+      // QuickJS drops a resolver's error message: the name carries it to the loader instead.
+      return MISSING_MODULE + JSON.stringify([requested, base])
     }
-    const path = this.ctx.getString(result.value)
-    result.value.dispose()
-    return TASK_ROOT + path
   }
 
   private loadModule(name: string): string | { error: Error } {
+    if (name.startsWith(MISSING_MODULE)) {
+      const [requested, base] = JSON.parse(name.slice(MISSING_MODULE.length)) as [string, string]
+      const message = `Cannot find module '${requested}' imported from ${base}`
+      // A module that throws as it evaluates: the one way its message reaches the importer.
+      return `throw Object.assign(new Error(${JSON.stringify(message)}), { code: 'ERR_MODULE_NOT_FOUND' })`
+    }
     const path = name.startsWith(TASK_ROOT) ? name.slice(TASK_ROOT.length) : name
     const source = this.spec.files.get(path)
     if (source === undefined) return { error: new Error(`Cannot find module '${name}'`) }
@@ -502,7 +525,7 @@ export class Container {
     }
     // CommonJS: the file's source wrapped as Node wraps it, compiled under its /var/task name.
     const compile = ctx.newFunction('compile', (source, filename) => {
-      const wrapped = `(function (exports, require, module, __filename, __dirname) {${ctx.getString(source)}\n})`
+      const wrapped = `${CJS_WRAPPER}${ctx.getString(source)}\n})`
       return ctx.evalCode(wrapped, ctx.getString(filename), { type: 'global' })
     })
     const polyfills = ctx.newFunction('polyfills', () =>
@@ -514,7 +537,8 @@ export class Container {
     const options = toVm(ctx, {
       files: [...this.spec.files.keys()],
       esm: [...this.esm],
-      env: this.spec.environment
+      env: this.spec.environment,
+      wrapperColumns: CJS_WRAPPER.length
     })
     const hooks = ctx.unwrapResult(
       ctx.callFunction(installer, ctx.undefined, raw, compile, polyfills, options)

@@ -10,6 +10,8 @@ export interface PreludeOptions {
   esm: string[]
   /** process.env: the function's environment plus AWS_LAMBDA_*. */
   env: Record<string, string>
+  /** Columns the CommonJS wrapper adds to a file's first line (taken off in traces). */
+  wrapperColumns: number
 }
 
 /** Host bridge members that hand back sandbox values (defined in container.ts, not bridge.ts). */
@@ -218,9 +220,19 @@ export function installRuntime(host: PreludeHost, options: PreludeOptions): Prel
     if (error instanceof Error) {
       const name = error.name || 'Error'
       const message = String(error.message)
+      // The function's own frames, as Node numbers them: the platform's are not its business.
       const stack = String(error.stack ?? '')
         .split('\n')
-        .filter((line) => line.trim() !== '')
+        .filter((line) => line.trim() !== '' && !line.includes('(swarm-lambda:'))
+        .map((line) =>
+          line.replace(
+            /(\/var\/task\/([^:()]+)):1:(\d+)/,
+            (all, file: string, path: string, col: string) =>
+              esm.has(path) || path.endsWith('.json')
+                ? all
+                : `${file}:1:${Math.max(1, Number(col) - options.wrapperColumns)}`
+          )
+        )
         .slice(0, 50)
       return {
         ok: false,

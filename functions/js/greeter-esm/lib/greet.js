@@ -1,0 +1,1 @@
+export const greet = (greeting, name) => `${greeting}, ${name}!`
