@@ -160,6 +160,36 @@ export class EdgeMetrics implements SchedulerObserver {
         this.inc((user + system) / 1e6)
       }
     })
+    gauge(
+      'swarmlambda_js_containers',
+      'Warm JS containers over the executor workers.',
+      () => sources.pool().containers.containers
+    )
+    gauge(
+      'swarmlambda_js_container_bytes',
+      'Memory of the warm JS containers (each within the per-worker budget).',
+      () => sources.pool().containers.bytes
+    )
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          this.inc(read())
+        }
+      })
+    counter(
+      'swarmlambda_js_container_evictions_total',
+      'Warm JS containers dropped to stay within the memory budget.',
+      () => sources.pool().containers.evictions
+    )
+    counter(
+      'swarmlambda_js_cold_starts_total',
+      'JS containers created (cold starts).',
+      () => sources.pool().containers.colds
+    )
     new Counter({
       name: 'swarmlambda_pool_restarts_total',
       help: 'Executor workers terminated and replaced (timeouts and crashes).',

@@ -155,6 +155,8 @@ export class WasmPool {
   private queueHead = 0
   private nextId = 1
   private restarts = 0
+  /** Evictions and cold starts of workers since retired (the totals only ever grow). */
+  private readonly retiredWarm = { evictions: 0, colds: 0 }
   private loads = 0
   private opened: Promise<void> | null = null
   private closing: Promise<void> | null = null
@@ -227,7 +229,7 @@ export class WasmPool {
   }
 
   private warmStats(): WarmStats {
-    const total: WarmStats = { containers: 0, bytes: 0, evictions: 0, colds: 0 }
+    const total: WarmStats = { containers: 0, bytes: 0, ...this.retiredWarm }
     for (const slot of this.active) {
       if (slot.warm === null) continue
       total.containers += slot.warm.containers
@@ -496,6 +498,8 @@ export class WasmPool {
   private async retire(slot: Slot): Promise<void> {
     if (slot.retired) return
     slot.retired = true
+    this.retiredWarm.evictions += slot.warm?.evictions ?? 0
+    this.retiredWarm.colds += slot.warm?.colds ?? 0
     if (slot.watchdog !== null) clearTimeout(slot.watchdog)
     slot.port.close()
     await slot.worker.terminate()

@@ -288,3 +288,12 @@ t.test('hostile JS never stalls the event loop', async (t) => {
   t.comment(`slowest /healthz while hostile JS ran: ${worst.toFixed(1)} ms`)
   t.equal((await invoke('hello', '{"name":"after"}')).text, '{"ok":true,"e":{"name":"after"}}')
 })
+
+t.test('warm containers show in /metrics', async (t) => {
+  const text = (await http('GET', '/metrics')).text
+  const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+  t.ok(sample('swarmlambda_js_containers') >= 1, 'warm containers')
+  t.ok(sample('swarmlambda_js_container_bytes') >= 16 * 2 ** 20, 'at least one 16 MiB heap')
+  t.ok(sample('swarmlambda_js_cold_starts_total') >= 5, 'one cold start per function at least')
+  t.equal(sample('swarmlambda_js_container_evictions_total'), 0, 'the default budget holds them')
+})
