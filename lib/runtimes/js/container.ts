@@ -6,7 +6,7 @@ import { ENGINE_MIN_PAGES, type Engine } from './engine.js'
 import { entryOf, esmFiles, TASK_ROOT, type JsSpec } from './function.js'
 import { LogBuffer } from './logs.js'
 import { initErrorOf, useModules } from './modules.js'
-import type { PreludeResult } from './prelude.js'
+import type { PreludeResult } from './prelude/index.js'
 import { Sandbox } from './sandbox.js'
 
 /**
@@ -262,9 +262,9 @@ export class Container {
     if (result.errorMessage === 'out of memory' || result.errorType === 'null') {
       throw this.outOfMemory()
     }
-    if (result.errorMessage === 'interrupted' && Date.now() > this.deadline) {
-      throw this.timeout()
-    }
+    // Past the deadline, whatever the engine threw is the interrupt's doing (it may surface as
+    // another error when it lands inside a native call): the call timed out.
+    if (Date.now() > this.deadline) throw this.timeout()
     if (result.errorType === 'InvalidRequestContent') {
       return {
         ok: false,
@@ -366,9 +366,9 @@ export class Container {
   private initFailure(error: QuickJSHandle): PreludeResult {
     const result = this.sandbox.hookValue('describe', [error]) as PreludeResult & { ok: false }
     if (result.errorMessage === 'out of memory') throw this.outOfMemory()
-    if (result.errorMessage === 'interrupted' && Date.now() > this.deadline) {
-      throw this.timeout()
-    }
+    // Past the deadline, whatever the engine threw is the interrupt's doing (it may surface as
+    // another error when it lands inside a native call): the call timed out.
+    if (Date.now() > this.deadline) throw this.timeout()
     return initErrorOf(result)
   }
 }

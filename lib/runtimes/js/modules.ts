@@ -1,6 +1,6 @@
 import type { QuickJSRuntime } from 'quickjs-emscripten-core'
 import { TASK_ROOT } from './function.js'
-import type { PreludeResult } from './prelude.js'
+import type { PreludeResult } from './prelude/index.js'
 import { HookError, type Sandbox } from './sandbox.js'
 
 /** How the resolver names a module that is not there (see resolve). */

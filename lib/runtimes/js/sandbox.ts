@@ -1,24 +1,8 @@
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten-core'
 import { hostBridge, type HostBridge } from './bridge.js'
 import type { JsSpec } from './function.js'
-import { installPolyfills } from './polyfills.js'
-import { installRuntime } from './prelude.js'
-
-/** The web globals the polyfills define (see polyfills.ts). */
-const POLYFILLED = [
-  'DOMException',
-  'TextEncoder',
-  'TextDecoder',
-  'atob',
-  'btoa',
-  'URL',
-  'URLSearchParams',
-  'crypto',
-  'structuredClone'
-]
-
-/** The polyfills' source: parsed only by a container whose function touches one of them. */
-const POLYFILLS = `(${installPolyfills.toString()})`
+import { POLYFILLED, POLYFILLS_SOURCE } from './polyfills/index.js'
+import { RUNTIME_SOURCE } from './prelude/index.js'
 
 /** Node's CommonJS wrapper: on the file's first line, so its line numbers are the file's. */
 const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {'
@@ -27,7 +11,9 @@ const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname)
  * The prelude, evaluated once per container. Host calls cross as JSON text (QuickJS's C
  * strings would stop at a NUL and mangle lone surrogates), ArrayBuffers as themselves. The web
  * globals are accessors until first touched: parsing their 27 KB costs ~4 ms, most of a cold
- * start, and most functions never use them.
+ * start, and most functions never use them. The runtime is named before it is called, not called
+ * as `(<source>)(...)`: QuickJS scans a parenthesized expression to its end first (to see whether
+ * it is an arrow's parameters), one more pass over its 16 KB.
  */
 const PRELUDE = `(raw, compile, polyfills, options) => {
   const host = { compile }
@@ -62,7 +48,8 @@ const PRELUDE = `(raw, compile, polyfills, options) => {
       }
     })
   }
-  return (${installRuntime.toString()})(host, options)
+  const installRuntime = ${RUNTIME_SOURCE}
+  return installRuntime(host, options)
 }`
 
 /** A prelude hook threw (outside the function's own code: an interrupt or the memory cap). */
@@ -105,7 +92,7 @@ export class Sandbox {
       return ctx.evalCode(wrapped, ctx.getString(filename), { type: 'global' })
     })
     const polyfills = ctx.newFunction('polyfills', () =>
-      ctx.evalCode(POLYFILLS, 'swarm-lambda:polyfills', { type: 'global' })
+      ctx.evalCode(POLYFILLS_SOURCE, 'swarm-lambda:polyfills', { type: 'global' })
     )
     const installer = ctx.unwrapResult(
       ctx.evalCode(PRELUDE, 'swarm-lambda:prelude', { type: 'global' })

@@ -3,7 +3,7 @@ import variant from '@jitl/quickjs-wasmfile-release-sync'
 import { newQuickJSWASMModuleFromVariant, type QuickJSHandle } from 'quickjs-emscripten-core'
 import t, { type Test } from 'tap'
 import { hostBridge } from '../../../lib/runtimes/js/bridge.js'
-import { installPolyfills } from '../../../lib/runtimes/js/polyfills.js'
+import { POLYFILLED, POLYFILLS_SOURCE } from '../../../lib/runtimes/js/polyfills/index.js'
 
 const installed = [
   'DOMException',
@@ -37,7 +37,7 @@ function vmRealm(t: Test): Realm {
   const before = vm.runInContext(`${JSON.stringify(installed)}.filter((n) => n in globalThis)`, ctx)
   t.same(before, [], 'a bare vm context has none of the globals')
   ctx.host = hostBridge(new Map(), () => {})
-  vm.runInContext(`(${installPolyfills})(host)`, ctx)
+  vm.runInContext(`(${POLYFILLS_SOURCE})(host)`, ctx)
   return (fnSource) => vm.runInContext(`(${outcome})(${fnSource})`, ctx) as string
 }
 
@@ -102,7 +102,7 @@ async function quickjsRealm(t: Test): Promise<Realm> {
   )
   t.same(ctx.dump(before), [], 'QuickJS has none of the globals')
   before.dispose()
-  ctx.unwrapResult(ctx.evalCode(`(${installPolyfills})(host)`)).dispose()
+  ctx.unwrapResult(ctx.evalCode(`(${POLYFILLS_SOURCE})(host)`)).dispose()
   t.teardown(() => {
     helpers.dispose()
     ctx.dispose()
@@ -599,6 +599,8 @@ function checkRealm(t: Test, realm: Realm) {
     t.same(JSON.parse(realm(String(fn))), expected, title)
   }
 }
+
+t.same(POLYFILLED, installed, 'the index names every global the polyfills define')
 
 t.test('in a bare V8 context (node:vm)', async (t) => checkRealm(t, vmRealm(t)))
 
