@@ -4,7 +4,7 @@ import { MAX_OUTPUT_BYTES } from '../../wasm/runner.js'
 import type { CallContext, CallOutcome } from '../contract.js'
 import { ENGINE_MIN_PAGES, type Engine } from './engine.js'
 import { entryOf, esmFiles, TASK_ROOT, type JsSpec } from './function.js'
-import { LogBuffer } from './logs.js'
+import { LogBuffer, logStream } from './logs.js'
 import { initErrorOf, useModules } from './modules.js'
 import type { PreludeResult } from './prelude/index.js'
 import { Sandbox } from './sandbox.js'
@@ -16,6 +16,7 @@ import { Sandbox } from './sandbox.js'
 const MAX_STACK_BYTES = 256 * 1024
 /** How long a handler's module may take to load (AWS gives init 10 s). */
 export const INIT_TIMEOUT_MS = 10_000
+const UTF8 = new TextEncoder()
 /** Lines of a JS trace kept in an error. */
 const MAX_TRACE_LINES = 30
 
@@ -48,6 +49,8 @@ export class Container {
   /** The running call's timeout (for its error message). */
   private timeoutMs = 0
   private logs: LogBuffer | null = null
+  /** The container's log stream name (AWS names one per execution environment). */
+  private stream: string | null = null
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4))
 
   private constructor(
@@ -105,7 +108,7 @@ export class Container {
         if (!loaded.ok) return this.failure(loaded, logs)
       }
       this.deadline = started + timeoutMs
-      const result = this.call(event, context, started + timeoutMs, logs)
+      const result = this.call(event, context, started + timeoutMs)
       return result.ok ? this.success(result.body, logs) : this.failure(result, logs)
     } catch (err) {
       if (err instanceof ContainerBroken) throw err
@@ -154,23 +157,21 @@ export class Container {
     return { ok: true, body: '' }
   }
 
-  private call(
-    event: Uint8Array,
-    context: CallContext,
-    deadline: number,
-    logs: LogBuffer
-  ): PreludeResult {
+  private call(event: Uint8Array, context: CallContext, deadline: number): PreludeResult {
     const { sandbox } = this
-    const fields = sandbox.handle({
-      functionName: this.spec.functionName,
-      functionVersion: context.functionVersion,
-      invokedFunctionArn: context.invokedFunctionArn,
-      memoryLimitInMB: String(this.spec.memoryMb),
-      awsRequestId: context.requestId,
-      logGroupName: `/aws/lambda/${this.spec.functionName}`,
-      logStreamName: logs.stream,
-      deadline
-    })
+    this.stream ??= logStream(context.requestId)
+    const fields = sandbox.handle(
+      JSON.stringify({
+        functionName: this.spec.functionName,
+        functionVersion: context.functionVersion,
+        invokedFunctionArn: context.invokedFunctionArn,
+        memoryLimitInMB: String(this.spec.memoryMb),
+        awsRequestId: context.requestId,
+        logGroupName: `/aws/lambda/${this.spec.functionName}`,
+        logStreamName: this.stream,
+        deadline
+      })
+    )
     const text = sandbox.handle(Buffer.from(event).toString('utf8'))
     const promise = sandbox.hook('invoke', [this.handler as QuickJSHandle], [text, fields])
     try {
@@ -219,20 +220,14 @@ export class Container {
   }
 
   /**
-   * The prelude's result, read field by field: the body may be megabytes, and dumping the whole
-   * record would JSON-encode it again inside the capped heap.
+   * The prelude's answer: the body's JSON text, or `!` and an error's (see PreludeHooks.invoke).
+   * JSON.stringify escapes NULs and lone surrogates, so a C string carries it whole.
    */
   private result(handle: QuickJSHandle): PreludeResult {
-    const { ctx } = this.sandbox
-    const ok = ctx.getProp(handle, 'ok')
-    const success = ctx.dump(ok) === true
-    ok.dispose()
-    if (!success) return this.sandbox.value(handle.dup()) as PreludeResult
-    const body = ctx.getProp(handle, 'body')
-    // JSON.stringify escapes NULs and lone surrogates, so a C string carries the body whole.
-    const text = ctx.getString(body)
-    body.dispose()
-    return { ok: true, body: text }
+    const text = this.sandbox.ctx.getString(handle)
+    return text.startsWith('!')
+      ? (JSON.parse(text.slice(1)) as PreludeResult)
+      : { ok: true, body: text }
   }
 
   /** An exception the engine raised outside the prelude's own catch: timeout or memory. */
@@ -244,7 +239,8 @@ export class Container {
   }
 
   private success(body: string, logs: LogBuffer): CallOutcome {
-    const bytes = Buffer.from(body, 'utf8')
+    // Encoded into a buffer of its own (never Node's shared pool): it is transferred as it is.
+    const bytes = UTF8.encode(body)
     if (bytes.length > MAX_OUTPUT_BYTES) {
       return {
         ok: false,
@@ -253,8 +249,9 @@ export class Container {
         ...logs.outcome()
       }
     }
-    const output = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)
-    return { ok: true, result: bytes.length, output: output as ArrayBuffer, ...logs.outcome() }
+    const output =
+      bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer
+    return { ok: true, result: bytes.length, output, ...logs.outcome() }
   }
 
   private failure(result: PreludeResult, logs: LogBuffer): CallOutcome {

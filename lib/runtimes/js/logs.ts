@@ -1,3 +1,12 @@
+/**
+ * An AWS-like log stream name, one per container as on AWS: its start date and an id of its own
+ * (a container's first request id, without dashes).
+ */
+export function logStream(firstRequestId: string): string {
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/')
+  return `${day}/[$LATEST]${firstRequestId.replaceAll('-', '').slice(0, 32)}`
+}
+
 /** A call's log is capped (AWS truncates too): the newest lines are kept, the oldest dropped. */
 export const MAX_LOG_BYTES = 256 * 1024
 
@@ -6,14 +15,10 @@ export const MAX_LOG_BYTES = 256 * 1024
  * console call, `time<TAB>requestId<TAB>LEVEL<TAB>message`, and the error line of a failure.
  */
 export class LogBuffer {
-  /** AWS-like log stream name: the date and the container's request. */
-  readonly stream: string
   private lines: string[] = []
   private bytes = 0
 
-  constructor(private readonly requestId: string) {
-    this.stream = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${requestId.replaceAll('-', '').slice(0, 32)}`
-  }
+  constructor(private readonly requestId: string) {}
 
   /** One console line. */
   line(level: string, text: string): void {

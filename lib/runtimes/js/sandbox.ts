@@ -62,6 +62,8 @@ export class HookError extends Error {}
  */
 export class Sandbox {
   private readonly hooks: QuickJSHandle
+  /** The hooks' functions, looked up once (each lookup is a call into the engine). */
+  private readonly fns = new Map<string, QuickJSHandle>()
 
   constructor(
     readonly ctx: QuickJSContext,
@@ -118,9 +120,7 @@ export class Sandbox {
    * returning the raw result handle (the caller's to dispose). Throws HookError when it threw.
    */
   hook(name: string, args: QuickJSHandle[] = [], owned: QuickJSHandle[] = []): QuickJSHandle {
-    const fn = this.ctx.getProp(this.hooks, name)
-    const result = this.ctx.callFunction(fn, this.ctx.undefined, ...args, ...owned)
-    fn.dispose()
+    const result = this.ctx.callFunction(this.fn(name), this.ctx.undefined, ...args, ...owned)
     for (const h of owned) if (h.alive) h.dispose()
     if ('error' in result && result.error !== undefined) {
       const value = this.value(result.error)
@@ -139,12 +139,19 @@ export class Sandbox {
     name: string,
     owned: QuickJSHandle[]
   ): { ok: true; value: QuickJSHandle } | { ok: false; error: QuickJSHandle } {
-    const fn = this.ctx.getProp(this.hooks, name)
-    const result = this.ctx.callFunction(fn, this.ctx.undefined, ...owned)
-    fn.dispose()
+    const result = this.ctx.callFunction(this.fn(name), this.ctx.undefined, ...owned)
     for (const h of owned) if (h.alive) h.dispose()
     if ('error' in result && result.error !== undefined) return { ok: false, error: result.error }
     return { ok: true, value: result.value }
+  }
+
+  private fn(name: string): QuickJSHandle {
+    let fn = this.fns.get(name)
+    if (fn === undefined) {
+      fn = this.ctx.getProp(this.hooks, name)
+      this.fns.set(name, fn)
+    }
+    return fn
   }
 
   /** A sandbox value copied to the host (the handle is disposed). */

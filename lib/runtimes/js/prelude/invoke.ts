@@ -26,13 +26,14 @@ export function createInvoke(host: HostBridge, describe: Describe): CallHooks {
       }
       return value
     },
-    invoke(handler, event, fields) {
-      return new Promise<PreludeResult>((settle) => {
+    invoke(handler, event, contextJson) {
+      return new Promise<string>((settle) => {
         let done = false
         const finish = (result: PreludeResult) => {
-          if (!done) settle(result)
+          if (!done) settle(result.ok ? result.body : `!${JSON.stringify(result)}`)
           done = true
         }
+        const fields = JSON.parse(contextJson) as Record<string, unknown>
         const fail = (err: unknown) => finish(describe(err))
         const deadline = Number(fields.deadline)
         const context: Record<string, unknown> = {

@@ -33,8 +33,12 @@ export interface PreludeHooks {
   resolve(request: string, from: string | null): string
   /** The value at a dotted export path of a loaded module, if it is a function. */
   pick(exports: unknown, path: string): unknown
-  /** Calls a handler with the event text; settles with a PreludeResult, never rejects. */
-  invoke(handler: unknown, event: string, context: Record<string, unknown>): Promise<PreludeResult>
+  /**
+   * Calls a handler with the event text and the context's fields (JSON); settles with the
+   * answer's JSON text, or `!` and the JSON of the error's PreludeResult; never rejects. One
+   * string crosses back to the host in one step (each step is a call into the engine).
+   */
+  invoke(handler: unknown, event: string, context: string): Promise<string>
   /** AWS's Node error shape for any thrown value. */
   describe(error: unknown, fallbackType?: string): PreludeResult
   /** When the next timer is due (host ms), or -1 when none is pending. */
