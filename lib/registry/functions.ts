@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import type { Executable } from '../runtimes/contract.js'
 import { ENGINE_MIN_PAGES } from '../runtimes/js/engine.js'
@@ -159,9 +158,8 @@ export class FunctionService {
    */
   executable(sha256: string, memoryMb: number, js: ShardJs | null): Promise<Executable> {
     if (js === null) return this.module(sha256, memoryMb)
-    const config = createHash('sha256')
-      .update(JSON.stringify([js.functionName, js.runtime, js.handler, js.environment]))
-      .digest('hex')
+    // The configuration itself is the key's tail (4 KB at most): no hash on the hot path.
+    const config = JSON.stringify([js.functionName, js.runtime, js.handler, js.environment])
     return this.ready.get(`${sha256}:${memoryMb}:${config}`, async () => {
       const files = decode(codeBundle, await this.registry.wasm(sha256))
       const source = { ...js, sha256, files, memoryMb, region: this.region }

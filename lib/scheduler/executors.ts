@@ -10,6 +10,8 @@ export interface ShardTask {
   input: Int32Array | Uint8Array
   /** Items of the dataset it covers (header excluded). */
   items: number
+  /** What it should take to run, in µs, when the function's cost is known here. */
+  expectedMicros?: number
 }
 
 /** What one attempt at a shard gives back. */
@@ -45,7 +47,12 @@ export function localExecutor(pool: WasmPool, name: string, log?: Logger): Execu
     id: '',
     name,
     async run(invocation, shard, timeoutMs) {
-      const call = { input: shard.input, timeoutMs, context: invocation.context }
+      const call = {
+        input: shard.input,
+        timeoutMs,
+        context: invocation.context,
+        ...(shard.expectedMicros === undefined ? {} : { expectedMicros: shard.expectedMicros })
+      }
       let out
       try {
         out = await pool.run(invocation.fn, call)

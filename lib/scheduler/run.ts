@@ -164,14 +164,23 @@ export class Scheduler {
       abi === 'v1' ? input.length - headerItems : abi === 'json' ? (event?.dataset.length ?? 0) : 0
     // One local shard with the whole input: its items are what the cost model learns from.
     const wholeItems = abi === 'v1' ? input.length : Math.max(items, 1)
+    const key = keyOf(invocation.fn)
+    const wholeMicros = this.costs.estimate(key, wholeItems)
     const whole = {
-      tasks: [{ index: 0, input, items: wholeItems }],
+      tasks: [
+        {
+          index: 0,
+          input,
+          items: wholeItems,
+          ...(wholeMicros === null ? {} : { expectedMicros: wholeMicros })
+        }
+      ],
       firsts: [this.local],
       executors
     }
     if (invocation.reduce === 'none' || items < 1) return whole
     // As wide as placement allows the first time; then only as wide as the work is worth.
-    const estimate = this.costs.estimate(keyOf(invocation.fn), items)
+    const estimate = this.costs.estimate(key, items)
     const worth =
       estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
     // Work worth one shard stays here whatever its size: only messages to members are capped,

@@ -256,3 +256,26 @@ t.test('close() fails queued calls, refuses new ones, and is idempotent', async 
     code: 'EXECUTOR_CLOSED'
   })
 })
+
+t.test(
+  'a call known to be short waits for the hot worker, an unknown one wakes an idle one',
+  async (t) => {
+    const two = new WasmPool({ size: 2, spares: 0 })
+    await two.ready()
+    t.teardown(() => two.close())
+    // A worker learns a module once: `loads` counts the workers that ran it.
+    await two.run(seed, { input: ints(1, 2), timeoutMs: 1000 })
+    t.equal(two.stats().loads, 1)
+    const short = () => two.run(seed, { input: ints(1, 2), timeoutMs: 1000, expectedMicros: 5 })
+    const answers = await Promise.all(Array.from({ length: 8 }, short))
+    t.strictSame(
+      answers.map((a) => a.result),
+      Array(8).fill(3)
+    )
+    t.equal(two.stats().loads, 1, 'short calls all went to the worker already running it')
+    await Promise.all(
+      Array.from({ length: 8 }, () => two.run(seed, { input: ints(1), timeoutMs: 1000 }))
+    )
+    t.equal(two.stats().loads, 2, 'calls of unknown length go to the idle worker too')
+  }
+)
