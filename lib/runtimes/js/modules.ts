@@ -1,7 +1,7 @@
 import type { QuickJSRuntime } from 'quickjs-emscripten-core'
 import { TASK_ROOT } from './function.js'
 import type { PreludeResult } from './prelude/index.js'
-import { HookError, type Sandbox } from './sandbox.js'
+import { HookError, REQUIRE_SYMBOL, type Sandbox } from './sandbox.js'
 
 /** How the resolver names a module that is not there (see resolve). */
 const MISSING_MODULE = 'swarm-lambda:missing:'
@@ -50,7 +50,7 @@ function load(
   if (path.endsWith('.json')) return `export default ${source}`
   if (esm.has(path)) return source
   // CommonJS imported from an ES module: its module.exports is the default export.
-  return `export default globalThis.__swarmlambda_require(${JSON.stringify(path)})`
+  return `export default globalThis[Symbol.for(${JSON.stringify(REQUIRE_SYMBOL)})](${JSON.stringify(path)})`
 }
 
 function missingMessage(marker: string): string {

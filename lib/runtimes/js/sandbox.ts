@@ -4,6 +4,9 @@ import type { JsSpec } from './function.js'
 import { POLYFILLED, POLYFILLS_SOURCE } from './polyfills/index.js'
 import { RUNTIME_SOURCE } from './prelude/index.js'
 
+/** The symbol (Symbol.for) under which ES modules find the CommonJS loader (see modules.ts). */
+export const REQUIRE_SYMBOL = 'swarm-lambda.require'
+
 /** Node's CommonJS wrapper: on the file's first line, so its line numbers are the file's. */
 const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname) {'
 
@@ -49,7 +52,11 @@ const PRELUDE = `(raw, compile, polyfills, options) => {
     })
   }
   const installRuntime = ${RUNTIME_SOURCE}
-  return installRuntime(host, options)
+  const hooks = installRuntime(host, options)
+  // ES modules that import CommonJS reach require by a symbol: no global name for a function's
+  // own code to trip over (getOwnPropertyNames does not list it).
+  Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(REQUIRE_SYMBOL)}), { value: hooks.require })
+  return hooks
 }`
 
 /** A prelude hook threw (outside the function's own code: an interrupt or the memory cap). */
@@ -109,10 +116,6 @@ export class Sandbox {
       ctx.callFunction(installer, ctx.undefined, raw, compile, polyfills, options)
     )
     for (const handle of [installer, raw, compile, polyfills, options]) handle.dispose()
-    // ES modules that import CommonJS reach require through this one global.
-    const require = ctx.getProp(this.hooks, 'require')
-    ctx.defineProp(ctx.global, '__swarmlambda_require', { value: require, configurable: false })
-    require.dispose()
   }
 
   /**
