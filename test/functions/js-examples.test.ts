@@ -6,39 +6,14 @@ import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { unzipSync, zipSync } from 'fflate'
 import t from 'tap'
-import { request } from 'undici'
-import { loadConfig } from '../../lib/config.js'
-import { Edge } from '../../lib/edge.js'
+import { localEdge, type LocalAnswer } from '../support/local-edge.js'
 
 // Compiled to dist/test/functions/, so the repo root is three levels up.
 const EXAMPLES = fileURLToPath(new URL('../../../functions/js/', import.meta.url))
 const ROLE = 'arn:aws:iam::000000000000:role/x'
 
-const edge = new Edge(
-  loadConfig({ port: '0', 'state-dir': t.testdir(), 'log-level': 'silent' }, {})
-)
-await edge.ready()
-t.teardown(() => edge.close())
-
-interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-  bytes: Buffer
-  json: () => Record<string, unknown>
-}
-
-async function http(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {}
-): Promise<Answer> {
-  const res = await request(edge.url + path, { method, body: body ?? null, headers })
-  const bytes = Buffer.from(await res.body.arrayBuffer())
-  const text = bytes.toString('utf8')
-  return { status: res.statusCode, headers: res.headers, text, bytes, json: () => JSON.parse(text) }
-}
+const { http } = await localEdge(t)
+type Answer = LocalAnswer
 
 const send = (method: 'POST' | 'PUT', path: string, value: unknown) =>
   http(method, path, JSON.stringify(value))

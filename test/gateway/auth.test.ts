@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { access, constants, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   CreateFunctionCommand,
@@ -15,6 +15,7 @@ import { zipSync } from 'fflate'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../lib/config.js'
 import { Edge } from '../../lib/edge.js'
+import { which } from '../support/processes.js'
 import { Authenticator, MAX_CLOCK_SKEW_MS } from '../../lib/gateway/auth.js'
 import type { Request } from '../../lib/gateway/server.js'
 import { SwarmError } from '../../lib/errors.js'
@@ -442,16 +443,3 @@ t.test(
     t.equal(still.status, 200, 'the refused delete deleted nothing')
   }
 )
-
-async function which(command: string): Promise<string | null> {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const path = join(dir, command)
-    try {
-      await access(path, constants.X_OK)
-      return path
-    } catch {
-      // not here
-    }
-  }
-  return null
-}

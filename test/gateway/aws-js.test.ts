@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { access, constants, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   CreateFunctionCommand,
@@ -16,7 +16,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { converge, eventually, startCluster, type TestEdge } from '../support/cluster.js'
-import { stop } from '../support/processes.js'
+import { stop, which } from '../support/processes.js'
 
 // JavaScript functions through AWS's own clients against a three-edge mesh: the AWS SDK and the
 // AWS CLI create a CommonJS and an ES module function from zips, invoke them (with the Tail
@@ -441,16 +441,3 @@ t.test('the AWS CLI: CommonJS', { skip }, async (t) => {
 t.test('the AWS CLI: ES modules', { skip }, async (t) => {
   if (aws !== null) await lifecycle(t, await cliDriver(aws, t.testdir()), 'cli-esm', ESM)
 })
-
-async function which(command: string): Promise<string | null> {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const path = join(dir, command)
-    try {
-      await access(path, constants.X_OK)
-      return path
-    } catch {
-      // not here
-    }
-  }
-  return null
-}

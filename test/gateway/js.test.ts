@@ -1,8 +1,7 @@
 import { unzipSync, zipSync, strToU8 } from 'fflate'
 import t from 'tap'
 import { request } from 'undici'
-import { loadConfig } from '../../lib/config.js'
-import { Edge } from '../../lib/edge.js'
+import { localEdge } from '../support/local-edge.js'
 import { assertLag, lagOver, Watch } from '../hostile/watch.js'
 
 /** The event-loop lag hostile JS may cause at most (the hostile suite's own bound). */
@@ -11,34 +10,7 @@ const MAX_LAG_MS = 100
 // JavaScript functions through one edge's HTTP API: the seed's deploy, AWS's, invoke semantics,
 // the Tail log, updates, the code download, and a loop that stays responsive under hostile JS.
 
-const edge = new Edge(
-  loadConfig({ port: '0', 'state-dir': t.testdir(), 'log-level': 'silent' }, {}),
-  { poolSize: 2 }
-)
-await edge.ready()
-t.teardown(() => edge.close())
-
-interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-  json: () => Record<string, unknown>
-}
-
-async function http(method: string, path: string, body?: string | Buffer, headers = {}) {
-  const res = await request(edge.url + path, {
-    method: method as 'GET',
-    body: body ?? null,
-    headers
-  })
-  const text = await res.body.text()
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    text,
-    json: () => JSON.parse(text) as Record<string, unknown>
-  } satisfies Answer
-}
+const { edge, http } = await localEdge(t, { poolSize: 2 })
 const deploy = (body: Record<string, unknown>) => http('POST', '/functions', JSON.stringify(body))
 const invoke = (name: string, body: string, headers: Record<string, string> = {}) =>
   http('POST', `/2015-03-31/functions/${name}/invocations`, body, headers)

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { access, constants } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -158,4 +160,18 @@ export async function runCli(
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
   clearTimeout(timer)
   return { code, signal, stdout, stderr }
+}
+
+/** The path of a command on PATH, or null when it is not installed. */
+export async function which(command: string): Promise<string | null> {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const path = join(dir, command)
+    try {
+      await access(path, constants.X_OK)
+      return path
+    } catch {
+      // not here
+    }
+  }
+  return null
 }
