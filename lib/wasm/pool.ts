@@ -14,7 +14,7 @@ import {
   type Executable,
   type RuntimeAssets
 } from '../runtimes/contract.js'
-import type { WarmStats } from '../runtimes/js/runner.js'
+import { DEFAULT_CONTAINER_BUDGET_BYTES, type WarmStats } from '../runtimes/js/runner.js'
 import {
   STATE,
   moduleSpec,
@@ -180,7 +180,7 @@ export class WasmPool {
     this.modulesPerWorker = options.modulesPerWorker ?? MODULES_PER_WORKER
     this.spinMicros = options.spinMicros ?? SPIN_MICROS
     this.assets = options.assets ?? {}
-    this.containerBudgetBytes = options.containerBudgetBytes ?? 256 * 1024 * 1024
+    this.containerBudgetBytes = options.containerBudgetBytes ?? DEFAULT_CONTAINER_BUDGET_BYTES
     if (!Number.isInteger(this.size) || this.size < 1) throw INVALID_LIMIT('size', 'must be ≥ 1')
   }
 

@@ -40,12 +40,13 @@ void serve(port)
 
 /** One call, by its runtime's runner (a cold JS container makes it asynchronous). */
 function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
-  if (call.runtime === 'wasm') return wasm.handle(call)
-  const started = performance.now()
+  // The pool evicts by key whatever runtime the call that carries the list is for.
   for (const key of call.evict ?? []) {
     wasm.forget(key)
     js?.forget(key)
   }
+  if (call.runtime === 'wasm') return wasm.handle(call)
+  const started = performance.now()
   if (js === null) {
     return {
       id: call.id,
