@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { PoolStats } from './wasm/pool.js'
+import type { PoolStats } from './executor/pool.js'
 
 /** How an invocation ended, as metrics count it. */
 export type InvocationOutcome = 'ok' | 'partial' | 'function_error' | 'error'

@@ -7,7 +7,7 @@ import type { Peer } from '../p2p/peers.js'
 import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
 import type { Scheduler } from '../scheduler/run.js'
-import type { PoolStats } from '../wasm/pool.js'
+import type { PoolStats } from '../executor/pool.js'
 
 /** What route handlers work with: the edge's parts, passed in (no globals). */
 export interface RouteContext {

@@ -3,7 +3,7 @@ import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { logFunction } from '../scheduler/executors.js'
-import type { WasmPool } from '../wasm/pool.js'
+import type { WasmPool } from '../executor/pool.js'
 import type { ExecuteRequest } from '../wire/messages.js'
 import type { ExecuteResult } from './peer-rpc.js'
 

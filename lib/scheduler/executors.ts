@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { PeerRpc } from '../rpc/peer-rpc.js'
-import type { WasmPool } from '../wasm/pool.js'
+import type { WasmPool } from '../executor/pool.js'
 import type { Invocation } from './run.js'
 import type { ShardOutput } from './shards.js'
 

@@ -8,7 +8,7 @@ import {
   SwarmError
 } from '../errors.js'
 import { HostTrap, linkHostImports } from './host-imports.js'
-import type { CallMessage, ReplyMessage } from './protocol.js'
+import type { CallMessage, ReplyMessage } from '../executor/protocol.js'
 import { PAGE_BYTES, type ModuleSpec } from './policy.js'
 import { MEMORY_IMPORT } from './rewrite.js'
 

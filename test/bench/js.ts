@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import type { CallContext } from '../../lib/runtimes/contract.js'
 import { compileEngine } from '../../lib/runtimes/js/engine.js'
 import { jsFunction, type JsFunction } from '../../lib/runtimes/js/function.js'
-import { WasmPool } from '../../lib/wasm/pool.js'
+import { WasmPool } from '../../lib/executor/pool.js'
 import { Cleanups, median, round, type Bench, type Target as Goal } from './bench.js'
 import {
   CONNECTIONS,

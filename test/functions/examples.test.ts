@@ -4,7 +4,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { WasmPool } from '../../lib/wasm/pool.js'
+import { WasmPool } from '../../lib/executor/pool.js'
 import { validate } from '../../lib/wasm/policy.js'
 import { mandelbrotRef, matmulRef, sha256Ref, sumRef } from './reference.js'
 

@@ -94,3 +94,39 @@ export function sha256Ref(dataset: Int32Array): Int32Array {
   })
   return out
 }
+
+// ---- ABI v2 examples with the AssemblyScript JSON SDK (functions/sdk) ---------------------------
+
+/**
+ * The event the SDK hands a JSON handler for a body: `{}` when empty, else JSON.parse of its text
+ * decoded as TextDecoder does (a leading BOM skipped, invalid UTF-8 as U+FFFD). Throws when the
+ * text is not JSON (the SDK then answers {"errorType":"InvalidJSON",...} without calling the handler).
+ */
+export function sdkEventRef(body: Uint8Array): unknown {
+  return body.length === 0 ? {} : JSON.parse(new TextDecoder().decode(body))
+}
+
+function member(event: unknown, key: string): unknown {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined
+  return Object.hasOwn(event, key) ? (event as Record<string, unknown>)[key] : undefined
+}
+
+/** greet: the answer to an event, as the function writes it. */
+export function greetRef(event: unknown): string {
+  const name = member(event, 'name')
+  const greeting = `Hello, ${typeof name === 'string' && name !== '' ? name : 'world'}!`
+  return JSON.stringify({ greeting, length: greeting.length })
+}
+
+/** transform: the answer to an event, as the function writes it (f64 arithmetic, in order). */
+export function transformRef(event: unknown): string {
+  const items = member(event, 'items')
+  const scale = member(event, 'scale')
+  const k = typeof scale === 'number' ? scale : 1
+  const scaled = (Array.isArray(items) ? items : [])
+    .filter((x): x is number => typeof x === 'number')
+    .map((x) => x * k)
+  const sum = scaled.reduce((acc, x) => acc + x, 0)
+  const max = scaled.length > 0 ? scaled.reduce((m, x) => Math.max(m, x), -Infinity) : null
+  return JSON.stringify({ scaled, sum, max })
+}

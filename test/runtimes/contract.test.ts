@@ -3,7 +3,7 @@ import type { Executable } from '../../lib/runtimes/contract.js'
 import { compileEngine } from '../../lib/runtimes/js/engine.js'
 import { jsFunction } from '../../lib/runtimes/js/function.js'
 import { validate } from '../../lib/wasm/policy.js'
-import { WasmPool } from '../../lib/wasm/pool.js'
+import { WasmPool } from '../../lib/executor/pool.js'
 import { wat } from '../wasm/wat.js'
 
 // One contract, every runtime (STYLE.md): echo, a function error, a timeout, the memory cap and

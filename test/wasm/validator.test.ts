@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ModuleValidator } from '../../lib/wasm/validator.js'
-import { WasmPool } from '../../lib/wasm/pool.js'
+import { WasmPool } from '../../lib/executor/pool.js'
 import { SEED_WASM_BASE64, SUM_EXECUTE, wat } from './wat.js'
 
 t.test('validates off the main thread; the compiled module runs on the pool', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { compileEngine } from '../../../lib/runtimes/js/engine.js'
 import { jsFunction, type JsFunction } from '../../../lib/runtimes/js/function.js'
-import { WasmPool } from '../../../lib/wasm/pool.js'
+import { WasmPool } from '../../../lib/executor/pool.js'
 
 // The JS runtime through the pool the scheduler uses: modules, the handler forms, context and
 // globals, warm containers, and hostile code (each a typed error, the next call fine).

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { validate } from '../../lib/wasm/policy.js'
-import { WasmPool } from '../../lib/wasm/pool.js'
-import { SEED_WASM_BASE64, SUM_EXECUTE, wat } from './wat.js'
+import { WasmPool } from '../../lib/executor/pool.js'
+import { SEED_WASM_BASE64, SUM_EXECUTE, wat } from '../wasm/wat.js'
 
 const pool = new WasmPool({ size: 2 })
 await pool.ready()

@@ -7,7 +7,7 @@ import type {
   RuntimeKind
 } from '../runtimes/contract.js'
 import type { WarmStats } from '../runtimes/js/runner.js'
-import type { ModuleSpec, ValidatedFunction } from './policy.js'
+import type { ModuleSpec, ValidatedFunction } from '../wasm/policy.js'
 
 /** The part of a validated function a worker needs (not its bytes: it gets the compiled module). */
 export function moduleSpec(fn: ValidatedFunction): ModuleSpec {

@@ -10,7 +10,7 @@ import {
   type ReplyMessage,
   type WorkerData
 } from './protocol.js'
-import { Runner } from './runner.js'
+import { Runner } from '../wasm/runner.js'
 
 /**
  * Worker body. It waits on a shared doorbell and drains its port synchronously, spinning briefly
