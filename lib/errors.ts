@@ -63,6 +63,8 @@ const CODES = {
   FUNCTION_TIMEOUT: { status: 200, awsType: 'Sandbox.Timedout', kind: 'function' },
   FUNCTION_MEMORY_LIMIT: { status: 200, awsType: 'Runtime.OutOfMemory', kind: 'function' },
   FUNCTION_BAD_OUTPUT: { status: 200, awsType: 'Runtime.InvalidOutput', kind: 'function' },
+  // A WASI command exited with a code other than 0.
+  FUNCTION_EXIT: { status: 200, awsType: 'Runtime.ExitError', kind: 'function' },
   // A JS handler threw or rejected (its own errorType, e.g. TypeError, travels in `fields`).
   FUNCTION_UNHANDLED: { status: 200, awsType: 'Error', kind: 'function' },
 
@@ -197,6 +199,11 @@ export const FUNCTION_MEMORY_LIMIT = (capPages: number, detail: string) =>
   new SwarmError(
     'FUNCTION_MEMORY_LIMIT',
     `The function hit its memory limit of ${capPages} pages (${capPages * 64} KiB): ${detail}`
+  )
+export const FUNCTION_EXIT = (code: number, stderr: string) =>
+  new SwarmError(
+    'FUNCTION_EXIT',
+    `Runtime exited with error: exit status ${code}${stderr === '' ? '' : `\n${stderr}`}`
   )
 export const FUNCTION_BAD_OUTPUT = (why: string) =>
   new SwarmError('FUNCTION_BAD_OUTPUT', `The function's output is invalid: ${why}`)

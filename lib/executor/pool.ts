@@ -373,7 +373,7 @@ export class WasmPool {
       slot.modules.delete(key) // re-inserted below: most recently used last
     } else {
       this.loads++
-      msg.load = fn.runtime === 'nodejs' ? fn.spec : moduleSpec(fn)
+      msg.load = fn.runtime === 'wasm' ? moduleSpec(fn) : fn.spec
       if (slot.modules.size >= this.modulesPerWorker) {
         const oldest = slot.modules.values().next().value as string
         slot.modules.delete(oldest)

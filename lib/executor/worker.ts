@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Engine } from '../runtimes/js/engine.js'
 import { JsRunner } from '../runtimes/js/runner.js'
+import { WasiRunner } from '../runtimes/wasi/runner.js'
 import {
   STATE,
   type CallBatch,
@@ -31,6 +32,7 @@ const { port, state, spinMicros, assets, containerBudgetBytes } = workerData as 
 const flags = new Int32Array(state)
 const stamps = new BigInt64Array(state)
 const wasm = new Runner()
+const wasi = new WasiRunner()
 const js =
   assets.quickjs === undefined
     ? null
@@ -43,9 +45,14 @@ function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
   // The pool evicts by key whatever runtime the call that carries the list is for.
   for (const key of call.evict ?? []) {
     wasm.forget(key)
+    wasi.forget(key)
     js?.forget(key)
   }
   if (call.runtime === 'wasm') return wasm.handle(call)
+  if (call.runtime === 'wasi') {
+    if (call.load?.runtime === 'wasi') wasi.load(call.load)
+    return wasi.handle(call)
+  }
   const started = performance.now()
   if (js === null) {
     return {

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { parseDataset, requireItems } from '../dataset.js'
 import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
-import type { Shape } from '../runtimes/contract.js'
 import { jsonEvent, type JsonEvent } from '../scheduler/shards.js'
 import type { Reduce } from '../wire/messages.js'
 import type { JsonCodec } from './json.js'
@@ -16,7 +15,7 @@ export const DATASET_ENCODING_HEADER = 'x-swarm-dataset-encoding'
  */
 export async function parsePayload(
   json: JsonCodec,
-  abi: Exclude<Shape, 'json'>,
+  abi: 'v1' | 'v2',
   body: Buffer,
   headers: IncomingHttpHeaders
 ): Promise<Int32Array | Uint8Array> {

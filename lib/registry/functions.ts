@@ -1,5 +1,5 @@
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
-import type { Executable } from '../runtimes/contract.js'
+import { shapeOf, type Executable } from '../runtimes/contract.js'
 import { ENGINE_MIN_PAGES } from '../runtimes/js/engine.js'
 import {
   DEFAULT_NODE_RUNTIME,
@@ -8,6 +8,7 @@ import {
   parseHandler,
   type JsFunction
 } from '../runtimes/js/function.js'
+import { WASI_HANDLER, wasiFunction } from '../runtimes/wasi/function.js'
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
@@ -17,7 +18,7 @@ import {
   REDUCERS,
   type FunctionRecord,
   type Reduce,
-  type ShardJs
+  type ShardConfig
 } from '../wire/messages.js'
 import { checkEnvironment } from './environment.js'
 import type { FunctionSpec, Registry } from './registry.js'
@@ -48,6 +49,13 @@ export interface Settings {
   handler?: string | undefined
   description?: string | undefined
   environment?: Record<string, string> | undefined
+}
+
+/** Settings checked, defaults filled in, but the reducer's and the handler's: those depend on
+ * what the code turns out to be (JS, one of our ABIs, a WASI command). */
+type Settled = Omit<Required<Settings>, 'reduce' | 'handler'> & {
+  reduce: Reduce | undefined
+  handler: string | undefined
 }
 
 /** A deploy request, from either API, parsed but not yet checked. */
@@ -148,7 +156,7 @@ export class FunctionService {
       timeoutMs: Math.min(stored.timeoutMs, this.caps.maxTimeoutMs),
       memoryMb: Math.min(stored.memoryMb, this.caps.maxMemoryMb)
     }
-    return { record, fn: await this.executable(record.sha256, record.memoryMb, jsOf(record)) }
+    return { record, fn: await this.executable(record.sha256, record.memoryMb, configOf(record)) }
   }
 
   /**
@@ -156,14 +164,21 @@ export class FunctionService {
    * configuration): what a shard sent by a member names. Its bytes come from the registry
    * (replicated, verified); the work is done once per (code, configuration).
    */
-  executable(sha256: string, memoryMb: number, js: ShardJs | null): Promise<Executable> {
-    if (js === null) return this.module(sha256, memoryMb)
+  executable(sha256: string, memoryMb: number, config: ShardConfig | null): Promise<Executable> {
+    if (config === null) {
+      return this.module(sha256, memoryMb).then((fn) => (shapeOf(fn), fn))
+    }
     // The configuration itself is the key's tail (4 KB at most): no hash on the hot path.
-    const config = JSON.stringify([js.functionName, js.runtime, js.handler, js.environment])
-    return this.ready.get(`${sha256}:${memoryMb}:${config}`, async () => {
+    const { kind, functionName, runtime, handler, environment } = config
+    const key = JSON.stringify([kind, functionName, runtime, handler, environment])
+    return this.ready.get(`${sha256}:${memoryMb}:${key}`, async () => {
+      const region = this.region
+      if (kind === 'wasi') {
+        const module = await this.module(sha256, memoryMb)
+        return wasiFunction(module, { functionName, environment, memoryMb, region })
+      }
       const files = decode(codeBundle, await this.registry.wasm(sha256))
-      const source = { ...js, sha256, files, memoryMb, region: this.region }
-      return jsFunction(source) satisfies JsFunction
+      return jsFunction({ ...config, sha256, files, memoryMb, region }) satisfies JsFunction
     })
   }
 
@@ -183,7 +198,7 @@ export class FunctionService {
    */
   prefetch(record: FunctionRecord): void {
     if (record.deleted) return
-    this.executable(record.sha256, record.memoryMb, jsOf(record)).catch(() => undefined)
+    this.executable(record.sha256, record.memoryMb, configOf(record)).catch(() => undefined)
   }
 
   /** Compiles a module that is not in the registry (the seed's inline jobs), cached the same way. */
@@ -220,8 +235,8 @@ export class FunctionService {
     if (!(await this.registry.delete(name))) throw FUNCTION_NOT_FOUND(name)
   }
 
-  /** Settings checked against this edge's caps, defaults filled in. */
-  private settle(settings: Settings, code: Code): Required<Settings> {
+  /** Settings checked against this edge's caps, defaults filled in (but those of `Settled`). */
+  private settle(settings: Settings, code: Code): Settled {
     const { maxTimeoutMs, maxMemoryMb } = this.caps
     const js = 'files' in code
     const timeoutMs = settings.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
@@ -247,10 +262,12 @@ export class FunctionService {
     if (js && !(NODE_RUNTIMES as readonly string[]).includes(runtime)) {
       throw INVALID_PARAMETER('Runtime', `must be one of ${NODE_RUNTIMES.join(', ')} for JS code`)
     }
-    const handler = settings.handler ?? (js ? 'index.handler' : 'execute')
-    if (js) parseHandler(handler)
+    const handler = settings.handler ?? (js ? 'index.handler' : undefined)
+    if (handler !== undefined && js) parseHandler(handler)
     return {
-      reduce: settings.reduce ?? (js ? 'none' : 'sum'),
+      // Defaults that depend on what the code turns out to be are the store's (a WASI command,
+      // say, is only known once validated).
+      reduce: settings.reduce,
       timeoutMs,
       memoryMb,
       headerItems,
@@ -269,10 +286,9 @@ export class FunctionService {
   }
 
   /** Validates the code under its settings (off-thread) and stores a new version. */
-  private async store(name: string, code: Code, s: Required<Settings>): Promise<FunctionRecord> {
+  private async store(name: string, code: Code, s: Settled): Promise<FunctionRecord> {
     const common = {
       name,
-      reduce: s.reduce,
       timeoutMs: s.timeoutMs,
       memoryMb: s.memoryMb,
       headerItems: s.headerItems,
@@ -280,7 +296,6 @@ export class FunctionService {
       maxDatasetItems: s.maxDatasetItems,
       runtime: s.runtime,
       role: s.role,
-      handler: s.handler,
       description: s.description,
       environment: s.environment
     }
@@ -288,7 +303,7 @@ export class FunctionService {
       const source = {
         functionName: name,
         sha256: '',
-        handler: s.handler,
+        handler: s.handler as string,
         files: code.files,
         environment: s.environment,
         memoryMb: s.memoryMb,
@@ -296,13 +311,38 @@ export class FunctionService {
         runtime: s.runtime
       }
       const stored = await this.validator.checkJs(source, s.timeoutMs)
-      const spec: FunctionSpec = { ...common, kind: 'nodejs', abi: 'json' }
+      const reduce = s.reduce ?? 'none'
+      const spec: FunctionSpec = {
+        ...common,
+        reduce,
+        handler: s.handler as string,
+        kind: 'nodejs',
+        abi: 'json'
+      }
       return this.registry.put(spec, stored.bytes, stored.sha256)
     }
     const fn = await this.compile(code.wasm, s.memoryMb)
+    if (fn.abi === 'wasi') {
+      // A WASI command: stdin to stdout, sharded like JS when it has a reducer.
+      const handler = s.handler ?? WASI_HANDLER
+      const spec: FunctionSpec = {
+        ...common,
+        reduce: s.reduce ?? 'none',
+        handler,
+        kind: 'wasi',
+        abi: 'json'
+      }
+      return this.registry.put(spec, code.wasm, fn.sourceSha256)
+    }
     // v2 functions take one payload: they never shard, so nothing to reduce.
-    const reduce = fn.abi === 'v2' ? 'none' : s.reduce
-    const spec: FunctionSpec = { ...common, reduce, kind: 'wasm', abi: fn.abi }
+    const reduce = fn.abi === 'v2' ? 'none' : (s.reduce ?? 'sum')
+    const spec: FunctionSpec = {
+      ...common,
+      reduce,
+      handler: s.handler ?? 'execute',
+      kind: 'wasm',
+      abi: fn.abi
+    }
     return this.registry.put(spec, code.wasm, fn.sourceSha256)
   }
 }
@@ -318,10 +358,10 @@ function settingsOf(record: FunctionRecord): Settings {
 }
 
 /** What a member needs of a JS record besides its code (null for a Wasm module). */
-export function jsOf(record: FunctionRecord, invokedArn = ''): ShardJs | null {
-  if (record.kind !== 'nodejs') return null
-  const { name, runtime, handler, environment } = record
-  return { functionName: name, runtime, handler, environment, invokedArn }
+export function configOf(record: FunctionRecord, invokedArn = ''): ShardConfig | null {
+  if (record.kind === 'wasm') return null
+  const { kind, name, runtime, handler, environment } = record
+  return { kind, functionName: name, runtime, handler, environment, invokedArn }
 }
 
 /** An optional limit from 0 (none of its own) to the edge's cap. */

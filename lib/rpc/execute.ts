@@ -49,7 +49,7 @@ export function executeShard(
     // This edge's caps hold for what it runs for members too.
     const memoryMb = Math.min(request.memoryMb, caps.maxMemoryMb)
     const timeoutMs = Math.min(request.timeoutMs, caps.maxTimeoutMs)
-    const js = request.js ?? null
+    const js = request.config ?? null
     const fn = await functions.executable(request.sha256, memoryMb, js)
     if (fn.abi !== request.abi) {
       throw INVALID_REQUEST(

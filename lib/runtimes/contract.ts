@@ -1,17 +1,19 @@
-import type { ErrorCode } from '../errors.js'
+import { INVALID_REQUEST, type ErrorCode } from '../errors.js'
 import type { ModuleSpec, ValidatedFunction } from '../wasm/policy.js'
 import type { JsFunction, JsSpec } from './js/function.js'
+import type { WasiFunction, WasiSpec } from './wasi/function.js'
 
 /**
  * The executor contract every runtime implements. The pool, the scheduler, the RPC and the
  * gateway see an Executable (a function ready to run: a cache key, what a worker needs to load
  * it, and the shape of its input and output) and a CallReply (output bytes or items, or a coded
  * error; log lines either way). Which engine runs it is each runtime's own business, in its own
- * folder (lib/wasm for our Wasm ABIs, lib/runtimes/js for JavaScript).
+ * folder (lib/wasm for our Wasm ABIs, lib/runtimes/js for JavaScript, lib/runtimes/wasi for
+ * WASI commands).
  */
 
 /** The runtimes a function can have. */
-export const RUNTIME_KINDS = ['wasm', 'nodejs'] as const
+export const RUNTIME_KINDS = ['wasm', 'nodejs', 'wasi'] as const
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number]
 
 /**
@@ -21,11 +23,24 @@ export type RuntimeKind = (typeof RUNTIME_KINDS)[number]
  */
 export type Shape = 'v1' | 'v2' | 'json'
 
-/** A function ready to run on this edge, whatever its runtime. */
-export type Executable = ValidatedFunction | JsFunction
+/**
+ * A function ready to run on this edge, whatever its runtime. (A validated module whose ABI is
+ * `wasi` is not one by itself: it runs as a WasiFunction, with its function's configuration.)
+ */
+export type Executable = ValidatedFunction | JsFunction | WasiFunction
+
+/** How an executable's input and output look; a bare WASI module is refused (see Executable). */
+export function shapeOf(fn: Executable): Shape {
+  if (fn.abi === 'wasi') {
+    throw INVALID_REQUEST(
+      `module ${fn.sha256} is a WASI command: it runs with its function's configuration`
+    )
+  }
+  return fn.abi
+}
 
 /** What a worker needs to load an executable (posted once per worker, then named by key). */
-export type LoadSpec = ModuleSpec | JsSpec
+export type LoadSpec = ModuleSpec | JsSpec | WasiSpec
 
 /** Engines compiled once per process and handed to every worker (see lib/runtimes/js/engine.ts). */
 export interface RuntimeAssets {
@@ -63,5 +78,5 @@ export type CallOutcome =
 
 /** The cache key of an executable in workers: everything that changes how it runs. */
 export function keyOf(fn: Executable): string {
-  return fn.runtime === 'nodejs' ? fn.key : fn.sha256
+  return fn.runtime === 'wasm' ? fn.sha256 : fn.key
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { shapeOf } from '../runtimes/contract.js'
 import type { PeerRpc } from '../rpc/peer-rpc.js'
 import type { WasmPool } from '../executor/pool.js'
 import type { Invocation } from './run.js'
@@ -103,12 +104,12 @@ export function remoteExecutor(id: string, name: string, rpc: PeerRpc): Executor
       const reply = await rpc.execute(
         {
           sha256: module.sha256,
-          abi: invocation.fn.abi,
+          abi: shapeOf(invocation.fn),
           memoryMb: module.memoryMb,
           timeoutMs,
           input: shard.input,
           requestId: invocation.requestId,
-          js: module.js
+          config: module.config
         },
         deadlineMs
       )

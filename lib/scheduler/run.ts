@@ -1,9 +1,9 @@
 import type { Logger } from 'pino'
 import type { SchedulerObserver } from '../metrics.js'
 import { MAX_MESSAGE_BYTES } from '../rpc/peer-rpc.js'
-import { jsOf } from '../registry/functions.js'
+import { configOf } from '../registry/functions.js'
 import { keyOf, type CallContext, type Executable } from '../runtimes/contract.js'
-import type { FunctionRecord, Reduce, ShardJs } from '../wire/messages.js'
+import type { FunctionRecord, Reduce, ShardConfig } from '../wire/messages.js'
 import { ShardCosts } from './costs.js'
 import type { Executor } from './executors.js'
 import { InvocationRun, type Plan } from './invocation-run.js'
@@ -59,7 +59,7 @@ export interface Invocation {
   /** A JSON event whose `dataset` the shards split (a JS function with a reducer), else null. */
   event: JsonEvent | null
   /** How members find the code (null for a module that is not in the registry: runs here). */
-  module: { sha256: string; memoryMb: number; js: ShardJs | null } | null
+  module: { sha256: string; memoryMb: number; config: ShardConfig | null } | null
   /** The request that started it: in every shard's log line, here and on members. */
   requestId: string
   /** What the function may know of the invocation. */
@@ -85,7 +85,7 @@ export function invocationOf(
     module: {
       sha256: record.sha256,
       memoryMb: record.memoryMb,
-      js: jsOf(record, invokedArn)
+      config: configOf(record, invokedArn)
     },
     requestId,
     context: { requestId, functionVersion: '$LATEST', invokedFunctionArn: invokedArn }

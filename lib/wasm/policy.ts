@@ -11,6 +11,7 @@ import {
   WASM_START_SECTION,
   WASM_UNSUPPORTED
 } from '../errors.js'
+import { WASI_IMPORTS, WASI_MODULE } from '../runtimes/wasi/preview1.js'
 import { HOST_IMPORTS, type HostImportName } from './host-imports.js'
 import { formatType, parseModule, sameType, type FuncType, type ParsedModule } from './module.js'
 import { MAX_TABLE_ENTRIES, rewrite } from './rewrite.js'
@@ -24,8 +25,11 @@ export const MAX_MEMORY_PAGES = 65_535
 /** Modules beyond this size are refused before parsing (AWS's own limit for a zipped upload). */
 export const MAX_MODULE_BYTES = 50 * 1024 * 1024
 
-/** How a function takes its input and gives its result (see README, "Function ABI"). */
-export type Abi = 'v1' | 'v2'
+/**
+ * How a function takes its input and gives its result (see README, "Function ABI"): our v1
+ * (i32 dataset) and v2 (bytes), or a WASI command (stdin and stdout; lib/runtimes/wasi).
+ */
+export type Abi = 'v1' | 'v2' | 'wasi'
 
 /** What a function is allowed. */
 export interface PolicyOptions {
@@ -100,10 +104,12 @@ export async function validate(
   const allowImports = options.allowImports ?? []
   const parsed = parseModule(input)
 
-  checkImports(parsed, allowImports)
+  // A module that imports WASI is a WASI command: those imports are its one seam with the host.
+  const wasi = options.abi === 'wasi' || parsed.imports.some((i) => i.module === WASI_MODULE)
+  checkImports(parsed, allowImports, wasi)
   checkMemoryAndTables(parsed, memoryPages)
   if (parsed.hasStart) throw WASM_START_SECTION()
-  const abi = checkExports(parsed, options.abi)
+  const abi = checkExports(parsed, wasi ? 'wasi' : options.abi)
 
   const { bytes, growTrapFunction, memory } = rewrite(parsed, memoryPages)
   let module: WebAssembly.Module
@@ -130,13 +136,16 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-function checkImports(parsed: ParsedModule, allow: readonly HostImportName[]): void {
+function checkImports(parsed: ParsedModule, allow: readonly HostImportName[], wasi: boolean): void {
   for (const imp of parsed.imports) {
     if (imp.kind === 'memory') throw WASM_IMPORTED_MEMORY(imp.module, imp.name)
     const key = `${imp.module}.${imp.name}`
-    const host = (allow as readonly string[]).includes(key)
-      ? HOST_IMPORTS[key as HostImportName]
-      : undefined
+    const host =
+      wasi && imp.module === WASI_MODULE
+        ? wasiImport(imp.name)
+        : (allow as readonly string[]).includes(key)
+          ? HOST_IMPORTS[key as HostImportName]
+          : undefined
     if (imp.kind !== 'function' || host === undefined) {
       throw WASM_FORBIDDEN_IMPORT(imp.module, imp.name, imp.kind)
     }
@@ -161,12 +170,19 @@ function checkMemoryAndTables(parsed: ParsedModule, capPages: number): void {
   }
 }
 
+/** A preview1 function's signature, when it is one the WASI host provides. */
+function wasiImport(name: string): { type: FuncType } | undefined {
+  const type = Object.hasOwn(WASI_IMPORTS, name) ? WASI_IMPORTS[name] : undefined
+  return type === undefined ? undefined : { type }
+}
+
 function checkExports(parsed: ParsedModule, forced: Abi | undefined): Abi {
   const byName = new Map(parsed.exports.map((e) => [e.name, e]))
   const abi: Abi = forced ?? (byName.has('handle') ? 'v2' : 'v1')
 
   const memory = byName.get('memory')
   if (memory === undefined || memory.kind !== 'memory') throw WASM_MISSING_EXPORT('memory', abi)
+  if (abi === 'wasi') return checkCommand(parsed, byName)
 
   const required: (keyof typeof SIG)[] = abi === 'v1' ? ['execute'] : ['alloc', 'handle']
   for (const name of required) {
@@ -188,4 +204,24 @@ function checkExports(parsed: ParsedModule, forced: Abi | undefined): Abi {
     }
   }
   return abi
+}
+
+/** A WASI command exports `_start`, taking and giving nothing. */
+function checkCommand(
+  parsed: ParsedModule,
+  byName: Map<string, ParsedModule['exports'][number]>
+): Abi {
+  const start = byName.get('_start')
+  const expected: FuncType = { params: [], results: [] }
+  if (start === undefined) throw WASM_MISSING_EXPORT('_start', 'wasi')
+  const typeIndex = start.kind === 'function' ? parsed.functionTypes[start.index] : undefined
+  const actual = typeIndex === undefined ? undefined : parsed.types[typeIndex]
+  if (actual === undefined || !sameType(actual, expected)) {
+    throw WASM_BAD_SIGNATURE(
+      '_start',
+      formatType(expected),
+      actual === undefined ? start.kind : formatType(actual)
+    )
+  }
+  return 'wasi'
 }

@@ -19,7 +19,7 @@ import { MEMORY_IMPORT } from './rewrite.js'
  */
 export const MAX_OUTPUT_BYTES = 6 * 1024 * 1024
 /** Memories up to this size are zeroed and reused by the next instance of the same module. */
-const RECYCLE_MAX_BYTES = 1 << 20
+export const RECYCLE_MAX_BYTES = 1 << 20
 
 type Exports = Record<string, unknown>
 type I32Fn = (...args: number[]) => number
@@ -144,7 +144,10 @@ function copyOut(
 }
 
 /** Turns whatever a call threw into a coded error: function errors are the function's fault. */
-function classify(err: unknown, spec: ModuleSpec | undefined): SwarmError {
+export function classify(
+  err: unknown,
+  spec: Pick<ModuleSpec, 'growTrapFunction' | 'memoryPages'> | undefined
+): SwarmError {
   if (err instanceof SwarmError) return err
   if (err instanceof HostTrap) return FUNCTION_TRAP(err.message)
   if (err instanceof WebAssembly.RuntimeError) {

@@ -38,7 +38,8 @@ export class ModuleValidator {
   /** Validates and compiles a module; rejects with the policy's coded error. */
   async validate(bytes: Uint8Array, options: PolicyOptions): Promise<ValidatedFunction> {
     // A copy of its own is moved to the worker: cloning 50 MB would stall this thread ~80 ms.
-    const own = bytes.slice()
+    // Uint8Array.from copies (a Buffer's slice() would be a view on the caller's bytes).
+    const own = Uint8Array.from(bytes)
     const reply = await this.request(
       (id) => ({ id, kind: 'wasm', bytes: own, options }),
       [own.buffer as ArrayBuffer]

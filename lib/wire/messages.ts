@@ -14,7 +14,7 @@ export type Reduce = (typeof REDUCERS)[number]
 export const ABIS = ['v1', 'v2', 'json'] as const
 
 /** The runtimes a stored function can have (see lib/runtimes/contract.ts). */
-export const KINDS = ['wasm', 'nodejs'] as const
+export const KINDS = ['wasm', 'nodejs', 'wasi'] as const
 
 /** Where a function's Wasm bytes live in its writer's blob core (a Hyperblobs id). */
 export interface BlobId {
@@ -32,7 +32,7 @@ export interface FunctionRecord {
   /** Bytes of the module as uploaded. */
   size: number
   abi: (typeof ABIS)[number]
-  /** Which runtime runs it: our Wasm ABIs, or JavaScript in QuickJS. */
+  /** Which runtime runs it: our Wasm ABIs, JavaScript in QuickJS, or a WASI command. */
   kind: (typeof KINDS)[number]
   reduce: Reduce
   timeoutMs: number
@@ -296,12 +296,17 @@ export interface ExecuteRequest {
   input: Int32Array | Uint8Array
   /** The invocation's request id, for the member's log line. */
   requestId: string
-  /** A JS function's configuration (its code is `sha256`); null or absent for a Wasm module. */
-  js?: ShardJs | null
+  /**
+   * A configured function's settings (JS or WASI: its code is `sha256`); null or absent for a
+   * module of our own ABIs.
+   */
+  config?: ShardConfig | null
 }
 
-/** What a member needs to run a shard of a JS function besides the code's hash. */
-export interface ShardJs {
+/** What a member needs to run a shard of a JS or WASI function besides the code's hash. */
+export interface ShardConfig {
+  /** Which runtime runs the code. */
+  kind: 'nodejs' | 'wasi'
   functionName: string
   /** The AWS runtime name (nodejs20.x, ...). */
   runtime: string
@@ -311,8 +316,11 @@ export interface ShardJs {
   invokedArn: string
 }
 
-const shardJs: c.Encoder<ShardJs> = {
+const CONFIG_KINDS = ['nodejs', 'wasi'] as const
+
+const shardConfig: c.Encoder<ShardConfig> = {
   preencode(state, js) {
+    c.uint.preencode(state, enumIndex(CONFIG_KINDS, js.kind))
     c.string.preencode(state, js.functionName)
     c.string.preencode(state, js.runtime)
     c.string.preencode(state, js.handler)
@@ -320,6 +328,7 @@ const shardJs: c.Encoder<ShardJs> = {
     c.string.preencode(state, js.invokedArn)
   },
   encode(state, js) {
+    c.uint.encode(state, enumIndex(CONFIG_KINDS, js.kind))
     c.string.encode(state, js.functionName)
     c.string.encode(state, js.runtime)
     c.string.encode(state, js.handler)
@@ -328,6 +337,7 @@ const shardJs: c.Encoder<ShardJs> = {
   },
   decode(state) {
     return {
+      kind: enumValue(CONFIG_KINDS, c.uint.decode(state), 'runtime'),
       functionName: c.string.decode(state),
       runtime: c.string.decode(state),
       handler: c.string.decode(state),
@@ -359,7 +369,7 @@ export type ExecuteReply =
       logs?: string
     }
 
-/** ExecuteRequest, version 3 (version 2 added requestId, 3 a JS function's configuration). */
+/** ExecuteRequest, version 3 (version 2 added requestId, 3 a JS or WASI function's settings). */
 export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute request', {
   preencode(state, r) {
     c.fixed(16).preencode(state, r.token)
@@ -373,8 +383,8 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     }
     if (r.input instanceof Int32Array) c.int32array.preencode(state, r.input)
     else c.uint8array.preencode(state, r.input)
-    c.bool.preencode(state, r.js != null)
-    if (r.js != null) shardJs.preencode(state, r.js)
+    c.bool.preencode(state, r.config != null)
+    if (r.config != null) shardConfig.preencode(state, r.config)
   },
   encode(state, r) {
     c.fixed(16).encode(state, r.token)
@@ -385,8 +395,8 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     c.uint.encode(state, r.timeoutMs)
     if (r.input instanceof Int32Array) c.int32array.encode(state, r.input)
     else c.uint8array.encode(state, r.input)
-    c.bool.encode(state, r.js != null)
-    if (r.js != null) shardJs.encode(state, r.js)
+    c.bool.encode(state, r.config != null)
+    if (r.config != null) shardConfig.encode(state, r.config)
   },
   decode(state) {
     const token = c.fixed(16).decode(state)
@@ -396,8 +406,8 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     const memoryMb = c.uint.decode(state)
     const timeoutMs = c.uint.decode(state)
     const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
-    const js = c.bool.decode(state) ? shardJs.decode(state) : null
-    return { token, requestId, sha256, abi, memoryMb, timeoutMs, input, js }
+    const config = c.bool.decode(state) ? shardConfig.decode(state) : null
+    return { token, requestId, sha256, abi, memoryMb, timeoutMs, input, config }
   }
 })
 

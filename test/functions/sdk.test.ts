@@ -6,7 +6,7 @@
 import asc from 'assemblyscript/asc'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { parseModule } from '../../lib/wasm/module.js'
@@ -21,6 +21,15 @@ const { http } = await localEdge(t)
 
 const encode = (text: string) => Buffer.from(text, 'utf8')
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+
+/** A body as a test name: quoted, non-ASCII as \u escapes (a raw U+2028 would end TAP's line). */
+const label = (text: string) =>
+  text.length > 80
+    ? `${text.length} characters`
+    : JSON.stringify(text).replace(
+        /[^\x20-\x7e]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+      )
 
 /** What the SDK answers for a body that is not JSON. */
 const invalid = (message: string) =>
@@ -48,16 +57,15 @@ const MALFORMED: Array<[string, string]> = [
   ['"a\nb"', 'Bad control character in string at byte 2'],
   ['"é', 'Unexpected end of JSON input at byte 3'],
   ['   ', 'Unexpected end of JSON input at byte 3'],
-  ['\ufeff\ufeff{}', 'Unexpected character at byte 3'],
-  ['['.repeat(513) + ']'.repeat(513), 'Nesting deeper than 512 at byte 512']
+  ['\ufeff\ufeff{}', 'Unexpected character at byte 3']
 ]
 
-async function deploy(name: string): Promise<Buffer> {
+/** Deploys a built example with the seed API, as README's curl line does. */
+async function deploy(t: Test, name: string): Promise<void> {
   const wasm = await built(name)
   const created = await http('POST', '/functions', { name, wasm_base64: wasm.toString('base64') })
-  t.equal(created.status, 201, `${name} deployed`)
+  t.equal(created.status, 201, `${name} deployed (${wasm.length} bytes)`)
   t.match(created.json(), { SwarmLambda: { abi: 'v2' } }, `${name} is ABI v2`)
-  return wasm
 }
 
 const invoke = (name: string, body: Buffer) =>
@@ -73,9 +81,9 @@ async function check(
   for (const body of bodies) {
     const bytes = typeof body === 'string' ? encode(body) : body
     const answer = await invoke(name, bytes)
-    const label = bytes.length > 80 ? `${bytes.length} bytes` : JSON.stringify(bytes.toString())
-    t.equal(answer.status, 200, `${label}: 200`)
-    t.equal(answer.text, ref(sdkEventRef(bytes)), `${label}: as the reference`)
+    const what = label(bytes.toString())
+    t.equal(answer.status, 200, `${what}: 200`)
+    t.equal(answer.text, ref(sdkEventRef(bytes)), `${what}: as the reference`)
   }
 }
 
@@ -96,7 +104,7 @@ t.test('the built examples: no imports, no start section, the v2 exports', async
 })
 
 t.test('greet', async (t) => {
-  await deploy('greet')
+  await deploy(t, 'greet')
   await check(t, 'greet', greetRef, [
     '{"name":"Ada"}',
     '',
@@ -126,7 +134,7 @@ t.test('greet', async (t) => {
 })
 
 t.test('transform', async (t) => {
-  await deploy('transform')
+  await deploy(t, 'transform')
   // A fixed pseudo-random sequence of doubles of every magnitude.
   let seed = 0x2545f491
   const random = () => {
@@ -156,50 +164,66 @@ t.test('transform', async (t) => {
   ])
 })
 
-t.test('a body that is not JSON: the SDK answers InvalidJSON, the handler is not called', async (t) => {
-  for (const [body, message] of MALFORMED) {
-    t.throws(() => JSON.parse(body), `${JSON.stringify(body.slice(0, 20))}: not JSON in JS either`)
-    for (const name of ['greet', 'transform']) {
-      const answer = await invoke(name, encode(body))
-      t.equal(answer.status, 200)
-      t.equal(answer.text, invalid(message), `${name}: ${JSON.stringify(body.slice(0, 20))}`)
+t.test(
+  'a body that is not JSON: the SDK answers InvalidJSON, the handler is not called',
+  async (t) => {
+    for (const [body, message] of MALFORMED) {
+      t.throws(() => JSON.parse(body), `${label(body)}: not JSON in JS either`)
+      for (const name of ['greet', 'transform']) {
+        const answer = await invoke(name, encode(body))
+        t.equal(answer.status, 200)
+        t.equal(answer.text, invalid(message), `${name}: ${label(body)}`)
+      }
     }
+    // The SDK's one refusal of valid JSON: nesting past 512 levels (512 pass: see greet).
+    const deep = encode('['.repeat(513) + ']'.repeat(513))
+    const answer = await invoke('greet', deep)
+    t.equal(answer.text, invalid('Nesting deeper than 512 at byte 512'), '513 levels: refused')
   }
-})
+)
 
 // ---- the SDK's JSON against JavaScript's -------------------------------------------------------
+
+/** functions/build.mjs's flags: no imports (no abort), no start section (_initialize instead). */
+const BUILD_FLAGS = [
+  '-O3',
+  '--runtime',
+  'stub',
+  '--noAssert',
+  '--use',
+  'abort=',
+  '--exportStart',
+  '_initialize'
+]
 
 /** Compiles an AssemblyScript entry (given as source, in functions/src/) with the build's flags. */
 async function compile(source: string): Promise<Uint8Array> {
   const entry = join(root, 'functions', 'src', '__sdk_test_entry.ts')
   let binary: Uint8Array | null = null
   const stderr: string[] = []
-  const { error } = await asc.main(
-    [entry, '--outFile', 'out.wasm', '-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=']
-      .concat(['--exportStart', '_initialize']),
-    {
-      readFile(filename, baseDir) {
-        const path = join(baseDir, filename)
-        if (path === entry) return source
-        try {
-          return readFileSync(path, 'utf8')
-        } catch {
-          return null
-        }
-      },
-      writeFile(filename, contents) {
-        if (filename.endsWith('.wasm') && typeof contents !== 'string') binary = contents
-      },
-      stdout: { write: () => true },
-      stderr: {
-        write: (chunk: Uint8Array | string) => {
-          stderr.push(String(chunk))
-          return true
-        }
+  const { error } = await asc.main([entry, '--outFile', 'out.wasm', ...BUILD_FLAGS], {
+    readFile(filename, baseDir) {
+      const path = resolve(baseDir, filename)
+      if (path === entry) return source
+      try {
+        return readFileSync(path, 'utf8')
+      } catch {
+        return null
+      }
+    },
+    writeFile(filename, contents) {
+      if (filename.endsWith('.wasm') && typeof contents !== 'string') binary = contents
+    },
+    stdout: { write: () => true },
+    stderr: {
+      write: (chunk: Uint8Array | string) => {
+        stderr.push(String(chunk))
+        return true
       }
     }
-  )
-  if (error !== null || binary === null) throw new Error(`asc: ${error?.message}\n${stderr.join('')}`)
+  })
+  if (error !== null || binary === null)
+    throw new Error(`asc: ${error?.message}\n${stderr.join('')}`)
   return binary
 }
 
@@ -273,15 +297,28 @@ handler((event: JSON.Value): JSON.Value => event)`)
   }
   for (let i = 0; i < decimals.length; i += 500) compare(`[${decimals.slice(i, i + 500)}]`)
   for (const x of [
-    '5e-324', '2.4703282292062327e-324', '2.4703282292062328e-324', '2.2250738585072011e-308',
-    '2.2250738585072014e-308', '1.7976931348623157e308', '1.7976931348623158e308',
-    '1.7976931348623159e308', '9007199254740993', '1e21', '1e-7', '-0', '0e99999999999',
-    '1e99999999999', `0.${'0'.repeat(400)}1`, `1${'0'.repeat(400)}`,
+    '5e-324',
+    '2.4703282292062327e-324',
+    '2.4703282292062328e-324',
+    '2.2250738585072011e-308',
+    '2.2250738585072014e-308',
+    '1.7976931348623157e308',
+    '1.7976931348623158e308',
+    '1.7976931348623159e308',
+    '9007199254740993',
+    '1e21',
+    '1e-7',
+    '-0',
+    '0e99999999999',
+    '1e99999999999',
+    `0.${'0'.repeat(400)}1`,
+    `1${'0'.repeat(400)}`,
     // halfway between two doubles, then a hair above and below, some with 800+ digits
     '1.00000000000000011102230246251565404236316680908203125',
     '1.00000000000000011102230246251565404236316680908203124',
     '1.00000000000000011102230246251565404236316680908203126',
-    `9007199254740993.${'0'.repeat(900)}1`, `9007199254740993${'0'.repeat(900)}`,
+    `9007199254740993.${'0'.repeat(900)}1`,
+    `9007199254740993${'0'.repeat(900)}`,
     `2.${'0'.repeat(1000)}1e-308`
   ]) {
     compare(x)
@@ -353,4 +390,34 @@ handler((event: JSON.Value): JSON.Value => event)`)
   }
 
   t.same(mismatches, [], `${compared} bodies (${rejected} not JSON) answered as JavaScript does`)
+})
+
+t.test('textHandler and bytesHandler: the body as it is', async (t) => {
+  const text = v2(
+    await compile(`import { textHandler } from '../sdk'
+export { alloc, handle } from '../sdk/abi'
+textHandler((body: string): string => body + ' (' + body.length.toString() + ')')`)
+  )
+  const bodies = [
+    encode(''),
+    encode('plain'),
+    encode('Zoë 世界 🎉 not JSON {'),
+    Buffer.concat([BOM, encode('after a BOM')]),
+    Buffer.from([
+      0x61, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0x62
+    ])
+  ]
+  for (const body of bodies) {
+    const decoded = new TextDecoder().decode(body) // what the SDK hands a text handler
+    t.equal(text(body).toString(), `${decoded} (${decoded.length})`, label(decoded))
+  }
+
+  const bytes = v2(
+    await compile(`import { bytesHandler } from '../sdk'
+export { alloc, handle } from '../sdk/abi'
+bytesHandler((body: Uint8Array): Uint8Array => body.reverse())`)
+  )
+  const raw = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 0x22])
+  t.same(bytes(raw), Buffer.from(raw).reverse(), 'bytes, reversed')
+  t.same(bytes(Buffer.alloc(0)), Buffer.alloc(0), 'no bytes')
 })

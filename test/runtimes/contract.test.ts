@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Executable } from '../../lib/runtimes/contract.js'
 import { compileEngine } from '../../lib/runtimes/js/engine.js'
 import { jsFunction } from '../../lib/runtimes/js/function.js'
+import { wasiFunction } from '../../lib/runtimes/wasi/function.js'
 import { validate } from '../../lib/wasm/policy.js'
 import { WasmPool } from '../../lib/executor/pool.js'
 import { wat } from '../wasm/wat.js'
@@ -38,6 +39,37 @@ const js = (name: string, source: string) =>
     runtime: 'nodejs20.x'
   })
 
+/** A WASI command whose `_start` body is `body`, with fd_read/fd_write/proc_exit imported. */
+const wasi = async (name: string, body: string) =>
+  wasiFunction(
+    await validate(
+      wat(`(module
+        (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 2)
+        (data (i32.const 512) "echo\\0a")
+        (func (export "_start") (local $n i32) (local $total i32) ${body}))`),
+      { memoryPages: 64 }
+    ),
+    { functionName: name, environment: {}, memoryMb: 4, region: 'us-east-1' }
+  )
+
+/** Reads all of stdin to 1024, writes it to stdout and "echo" to stderr. */
+const ECHO = `
+  (block $done (loop $more
+    (i32.store (i32.const 0) (i32.add (i32.const 1024) (local.get $total)))
+    (i32.store (i32.const 4) (i32.sub (i32.const 60000) (local.get $total)))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)))
+    (local.set $n (i32.load (i32.const 16)))
+    (br_if $done (i32.eqz (local.get $n)))
+    (local.set $total (i32.add (local.get $total) (local.get $n)))
+    (br $more)))
+  (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (local.get $total))
+  (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))
+  (i32.store (i32.const 8) (i32.const 512)) (i32.store (i32.const 12) (i32.const 5))
+  (drop (call $write (i32.const 2) (i32.const 8) (i32.const 1) (i32.const 16)))`
+
 interface Row {
   echo: Executable
   error: Executable
@@ -61,6 +93,17 @@ const runtimes: Record<string, Row> = {
       '(loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) (i64.const 0)'
     ),
     log: null
+  },
+  wasi: {
+    echo: await wasi('echo', ECHO),
+    error: await wasi('exit', '(call $exit (i32.const 3))'),
+    errorCode: 'FUNCTION_EXIT',
+    loop: await wasi('loop', '(loop $forever (br $forever))'),
+    bomb: await wasi(
+      'bomb',
+      '(loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))'
+    ),
+    log: /^echo\n$/
   },
   nodejs: {
     echo: js('echo', 'exports.handler = async (e) => { console.log("echo", e.n); return e }'),

@@ -76,7 +76,7 @@ function invocation(input: number[], over: Partial<Invocation> = {}): Invocation
     input: Int32Array.from(input),
     headerItems: 0,
     event: null,
-    module: { sha256: fn.sourceSha256, memoryMb: 1, js: null },
+    module: { sha256: fn.sourceSha256, memoryMb: 1, config: null },
     requestId: 'test-request',
     context: { requestId: 'test-request', functionVersion: '$LATEST', invokedFunctionArn: '' },
     ...over

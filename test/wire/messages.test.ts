@@ -119,7 +119,8 @@ t.test('a JS shard carries its configuration; replies carry logs and error field
     memoryMb: 64,
     timeoutMs: 1_000,
     input: Buffer.from('{"dataset":[1]}'),
-    js: {
+    config: {
+      kind: 'nodejs' as const,
       functionName: 'f',
       runtime: 'nodejs22.x',
       handler: 'index.handler',
@@ -128,13 +129,13 @@ t.test('a JS shard carries its configuration; replies carry logs and error field
     }
   }
   const back = decode(executeRequest, encode(executeRequest, request))
-  t.strictSame(back.js, request.js)
+  t.strictSame(back.config, request.config)
   t.equal(Buffer.from(back.input).toString(), '{"dataset":[1]}')
   const wasm = decode(
     executeRequest,
-    encode(executeRequest, { ...request, abi: 'v1', input: new Int32Array([1]), js: null })
+    encode(executeRequest, { ...request, abi: 'v1', input: new Int32Array([1]), config: null })
   )
-  t.equal(wasm.js, null)
+  t.equal(wasm.config, null)
 
   const ok = decode(
     executeReply,

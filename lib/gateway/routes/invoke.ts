@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
 import { checkDatasetSize } from '../../limits.js'
+import { shapeOf } from '../../runtimes/contract.js'
 import { invocationOf, type InvocationResult } from '../../scheduler/run.js'
 import { functionArn, functionName, LATEST } from '../aws.js'
 import type { RouteContext } from '../context.js'
@@ -81,7 +82,12 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           fn.abi === 'json'
             ? await parseEvent(ctx.json, record.reduce, request.body)
             : {
-                input: await parsePayload(ctx.json, fn.abi, request.body, request.headers),
+                input: await parsePayload(
+                  ctx.json,
+                  shapeOf(fn) as 'v1' | 'v2',
+                  request.body,
+                  request.headers
+                ),
                 event: null
               }
         checkDatasetSize(

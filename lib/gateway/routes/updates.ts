@@ -26,7 +26,8 @@ export function updateRoutes(ctx: RouteContext): Route[] {
         const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const name = functionName(params[0] as string, url)
         const record = await ctx.functions.get(name)
-        const code = await codeFromZip(fields.base64('ZipFile'), record.kind)
+        const kind = record.kind === 'nodejs' ? 'nodejs' : 'wasm'
+        const code = await codeFromZip(fields.base64('ZipFile'), kind)
         return { status: 200, body: config(await ctx.functions.updateCode(name, code)) }
       }
     },

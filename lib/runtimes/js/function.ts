@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { INVALID_PARAMETER } from '../../errors.js'
+import { lambdaEnvironment } from '../environment.js'
 
 /** Where AWS puts a function's code: file names in traces read /var/task/index.js. */
 export const TASK_ROOT = '/var/task/'
@@ -50,18 +51,10 @@ export interface JsSource {
 
 /** A JS function from its code and configuration. */
 export function jsFunction(source: JsSource): JsFunction {
-  const environment: Record<string, string> = {
-    ...source.environment,
-    AWS_LAMBDA_FUNCTION_NAME: source.functionName,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(source.memoryMb),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${source.functionName}`,
-    AWS_REGION: source.region,
-    AWS_DEFAULT_REGION: source.region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime}`,
-    LAMBDA_TASK_ROOT: TASK_ROOT.slice(0, -1),
-    TZ: ':UTC'
-  }
+  const environment = lambdaEnvironment(source.environment, {
+    ...source,
+    runtime: source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime
+  })
   const key = createHash('sha256')
     .update(
       JSON.stringify([
