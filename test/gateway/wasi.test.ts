@@ -212,3 +212,115 @@ t.test(
     }
   }
 )
+
+/**
+ * Answers the number of items in its event's `dataset` (commas + 1, for an event holding only
+ * a dataset of numbers) as a JSON number: additive, so a sharded sum equals one shard's answer.
+ */
+const COUNT = command(
+  `${READ} ${WRITE}`,
+  `(local $i i32) (local $count i32) (local $digits i32)
+  (block $done (loop $more
+    (i32.store (i32.const 0) (i32.add (i32.const 4096) (local.get $total)))
+    (i32.store (i32.const 4) (i32.sub (i32.const 60000) (local.get $total)))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (local.set $n (i32.load (i32.const 8)))
+    (br_if $done (i32.eqz (local.get $n)))
+    (local.set $total (i32.add (local.get $total) (local.get $n)))
+    (br $more)))
+  (local.set $count (i32.const 1))
+  (block $end (loop $scan
+    (br_if $end (i32.ge_u (local.get $i) (local.get $total)))
+    (if (i32.eq (i32.load8_u (i32.add (i32.const 4096) (local.get $i))) (i32.const 44))
+      (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $scan)))
+  ;; digits, written backwards from 2047
+  (local.set $i (i32.const 2048))
+  (loop $digit
+    (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+    (i32.store8 (local.get $i) (i32.add (i32.const 48) (i32.rem_u (local.get $count) (i32.const 10))))
+    (local.set $count (i32.div_u (local.get $count) (i32.const 10)))
+    (br_if $digit (i32.ne (local.get $count) (i32.const 0))))
+  ${write(1, '(local.get $i)', '(i32.sub (i32.const 2048) (local.get $i))')}`
+)
+
+t.test('a WASI command with a reducer shards a dataset event like a JS function', async (t) => {
+  t.equal((await deploy('count', COUNT, { reduce: 'sum' })).status, 201)
+  const event = JSON.stringify({ dataset: Array.from({ length: 5_000 }, (_, i) => i) })
+  // The first run is cut as wide as placement allows; the next ones as the learnt cost says.
+  for (let run = 0; run < 3; run++) {
+    const answer = await invoke('count', event, { 'x-amz-log-type': 'Tail' })
+    t.equal(answer.status, 200)
+    t.equal(answer.text, '5000', `run ${run + 1}: the shards' counts add up to the whole`)
+  }
+  await deploy('count-one', COUNT)
+  t.equal((await invoke('count-one', event)).text, '5000', 'one shard, the same answer')
+})
+
+t.test('hostile commands: each a typed error, and the next call is fine', async (t) => {
+  const close = `(import "${PREVIEW1}" "fd_close" (func $close (param i32) (result i32)))`
+  const sock = `(import "${PREVIEW1}" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))`
+  const poll = `(import "${PREVIEW1}" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))`
+  const cases: [
+    string,
+    Uint8Array,
+    (answer: { text: string; json: () => Record<string, unknown> }) => void
+  ][] = [
+    [
+      'malloc bomb',
+      command(
+        WRITE,
+        '(loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable'
+      ),
+      (a) => t.equal(a.json().errorType, 'Runtime.OutOfMemory')
+    ],
+    [
+      'huge stdout',
+      command(WRITE, `(loop $more ${write(1, '(i32.const 0)', '(i32.const 65536)')} (br $more))`),
+      (a) => t.equal(a.json().errorType, 'Runtime.InvalidOutput')
+    ],
+    [
+      'stderr flood',
+      command(
+        WRITE,
+        `(local.set $n (i32.const 2000)) (loop $more ${write(2, '(i32.const 0)', '(i32.const 1024)')} (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $more (local.get $n)))`
+      ),
+      (a) => t.equal(a.text, '', 'the call ends normally; the log is capped')
+    ],
+    [
+      'fd_close(1) then writes',
+      command(
+        `${WRITE} ${close}`,
+        `(drop (call $close (i32.const 1))) ${write(1, '(i32.const 512)', '(i32.const 4)')}`
+      ),
+      (a) => t.equal(a.text, '', 'nothing reaches stdout after it is closed')
+    ],
+    [
+      'sock_accept',
+      command(
+        `${WRITE} ${sock}`,
+        `(i32.store8 (i32.const 100) (call $accept (i32.const 0) (i32.const 0) (i32.const 32))) ${write(1, '(i32.const 100)', '(i32.const 1)')}`
+      ),
+      (a) => t.not(a.text.charCodeAt(0), 0, 'refused with an errno')
+    ],
+    [
+      'a 10 s poll_oneoff sleep',
+      command(
+        `${WRITE} ${poll}`,
+        `(i64.store (i32.const 200) (i64.const 0)) (i32.store8 (i32.const 208) (i32.const 0)) (i32.store (i32.const 216) (i32.const 1)) (i64.store (i32.const 224) (i64.const 10000000000)) (loop $again (drop (call $poll (i32.const 200) (i32.const 300) (i32.const 1) (i32.const 400))) (br $again))`
+      ),
+      (a) => t.equal(a.json().errorType, 'Sandbox.Timedout')
+    ]
+  ]
+  for (const [name, wasm, check] of cases) {
+    const fn = `hostile-${cases.findIndex((c) => c[0] === name)}`
+    t.equal(
+      (await deploy(fn, wasm, { timeoutMs: 500, memoryMb: 8 })).status,
+      201,
+      `${name} deploys`
+    )
+    check(await invoke(fn, '{}'))
+    t.equal((await invoke('echo', 'still')).text, 'still', `after ${name}`)
+  }
+})

@@ -182,8 +182,14 @@ export const REFUSED_MODULES: [string, string, string][] = [
     'WASM_FORBIDDEN_IMPORT'
   ],
   [
-    'WASI',
+    // A WASI import makes a WASI command (lib/runtimes/wasi), which must export _start.
+    'WASI without _start',
     '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) (memory (export "memory") 1) SUM)',
+    'WASM_MISSING_EXPORT'
+  ],
+  [
+    'a WASI function the host does not provide',
+    '(module (import "wasi_snapshot_preview1" "sock_open" (func (param i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))',
     'WASM_FORBIDDEN_IMPORT'
   ],
   [

@@ -90,7 +90,17 @@ export class WasiRunner {
           : err instanceof SwarmError
             ? err
             : classify(err, spec)
-      reply = { id: msg.id, ok: false, code: error.code, message: error.message, micros: micros() }
+      // A trap (a Rust panic, say) ends the call; what it wrote to stderr first is its log.
+      const stderr = host.logs()
+      const logs = stderr === '' ? {} : { logs: withNewline(stderr) }
+      reply = {
+        id: msg.id,
+        ok: false,
+        code: error.code,
+        message: error.message,
+        micros: micros(),
+        ...logs
+      }
     }
     if (memory.buffer.byteLength <= RECYCLE_MAX_BYTES && this.specs.has(spec.key)) {
       new Uint8Array(memory.buffer).fill(0)
