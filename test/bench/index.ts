@@ -7,7 +7,8 @@
  * Benchmarks: executor (worker pool vs in-process), invoke (edge vs bare node:http vs workerd),
  * js (a QuickJS handler: edge vs workerd, cold container, CPU-bound vs V8), mesh (shard RPC vs
  * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
- * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges).
+ * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
+ * echo through one worker).
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -21,7 +22,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   convergence: () => import('./convergence.js'),
   shards: () => import('./shards.js'),
   scaling: () => import('./scaling.js'),
-  bigdata: () => import('./bigdata.js')
+  bigdata: () => import('./bigdata.js'),
+  wasi: () => import('./wasi.js')
 }
 
 const { values: args } = parseArgs({
