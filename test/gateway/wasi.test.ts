@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { zipSync } from 'fflate'
 import t from 'tap'
 import { localEdge } from '../support/local-edge.js'
-import { wat } from '../wasm/wat.js'
+import { WASI_COUNT_WAT, wat } from '../wasm/wat.js'
 
 // WASI commands through one edge's HTTP API: recognised at deploy, stdin in and stdout out,
 // stderr in the Tail log, the function's environment, typed errors, and what a command may not do.
@@ -213,37 +213,7 @@ t.test(
   }
 )
 
-/**
- * Answers the number of items in its event's `dataset` (commas + 1, for an event holding only
- * a dataset of numbers) as a JSON number: additive, so a sharded sum equals one shard's answer.
- */
-const COUNT = command(
-  `${READ} ${WRITE}`,
-  `(local $i i32) (local $count i32) (local $digits i32)
-  (block $done (loop $more
-    (i32.store (i32.const 0) (i32.add (i32.const 4096) (local.get $total)))
-    (i32.store (i32.const 4) (i32.sub (i32.const 60000) (local.get $total)))
-    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (local.set $n (i32.load (i32.const 8)))
-    (br_if $done (i32.eqz (local.get $n)))
-    (local.set $total (i32.add (local.get $total) (local.get $n)))
-    (br $more)))
-  (local.set $count (i32.const 1))
-  (block $end (loop $scan
-    (br_if $end (i32.ge_u (local.get $i) (local.get $total)))
-    (if (i32.eq (i32.load8_u (i32.add (i32.const 4096) (local.get $i))) (i32.const 44))
-      (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))
-    (local.set $i (i32.add (local.get $i) (i32.const 1)))
-    (br $scan)))
-  ;; digits, written backwards from 2047
-  (local.set $i (i32.const 2048))
-  (loop $digit
-    (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-    (i32.store8 (local.get $i) (i32.add (i32.const 48) (i32.rem_u (local.get $count) (i32.const 10))))
-    (local.set $count (i32.div_u (local.get $count) (i32.const 10)))
-    (br_if $digit (i32.ne (local.get $count) (i32.const 0))))
-  ${write(1, '(local.get $i)', '(i32.sub (i32.const 2048) (local.get $i))')}`
-)
+const COUNT = wat(WASI_COUNT_WAT)
 
 t.test('a WASI command with a reducer shards a dataset event like a JS function', async (t) => {
   t.equal((await deploy('count', COUNT, { reduce: 'sum' })).status, 201)

@@ -3,8 +3,9 @@ import { request } from 'undici'
 import { MISSING_SHARDS_HEADER } from '../../lib/gateway/routes/invoke.js'
 import { converge, eventually, http, startCluster, type TestEdge } from '../support/cluster.js'
 import { stop } from '../support/processes.js'
+import { WASI_COUNT_WAT, wat } from '../wasm/wat.js'
 
-// JavaScript MapReduce over a three-edge mesh: a handler deployed with a reducer runs sharded on
+// MapReduce of configured runtimes (JavaScript, and a WASI command) over a three-edge mesh: a handler deployed with a reducer runs sharded on
 // every edge's QuickJS workers, answers exactly what one shard answers, and still answers
 // exactly when a member is killed with its shards in flight.
 
@@ -170,6 +171,27 @@ t.test('JS MapReduce over three edges', async (t) => {
     )
 
     const used = await shardedRuns(t, a, 'js-sum', event, expected)
+    t.ok(used.size >= 2, `shards answered by ${[...used].sort().join(', ')}`)
+  })
+
+  t.test('a WASI command with a reducer: sharded over the edges, equal to one shard', async (t) => {
+    const wasm = Buffer.from(wat(WASI_COUNT_WAT)).toString('base64')
+    for (const [name, reduce] of [
+      ['wasi-count', 'sum'],
+      ['wasi-count-whole', 'none']
+    ] as const) {
+      const answer = await http(a.url, 'POST', '/functions', { name, wasm_base64: wasm, reduce })
+      t.equal(answer.status, 201, `${name} deploys`)
+      for (const edge of edges) {
+        await eventually(`${name} on ${edge.name}`, async () =>
+          (await http(edge.url, 'GET', `/functions/${name}`)).status === 200 ? true : undefined
+        )
+      }
+    }
+    const event = { dataset: Array.from({ length: 6_000 }, (_, i) => i) }
+    const whole = await invoke(c, 'wasi-count-whole', event)
+    t.equal(whole.text, '6000', 'one shard counts every item')
+    const used = await shardedRuns(t, a, 'wasi-count', event, '6000')
     t.ok(used.size >= 2, `shards answered by ${[...used].sort().join(', ')}`)
   })
 
