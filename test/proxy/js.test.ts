@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { request } from 'undici'
 import { EDGE_HEADER } from '../../lib/proxy/server.js'
@@ -6,7 +7,7 @@ import { startCli, stop } from '../support/processes.js'
 
 // The SwarmLambda seed's JavaScript request, byte for byte, through the proxy in front of a
 // three-edge mesh: the deploy and the invoke answer as on one edge, and every edge answers the
-// same once the function has replicated to it.
+// same once the function has replicated to it. Then the C and Rust WASI examples, the same way.
 
 const DEPLOY =
   '{"name":"hello","handler":"index.handler","files":{"index.js":"exports.handler=async(e)=>({ok:true,e});"}}'
@@ -70,6 +71,47 @@ t.test(
       t.equal(answer.status, 200)
       t.equal(answer.text, ANSWER)
       t.ok(names.includes(String(answer.headers[EDGE_HEADER])))
+    }
+
+    // The C and Rust WASI examples (built by npm run build:wasi when the toolchains are there).
+    for (const name of ['wasi-c-echo', 'wasi-rust-echo']) {
+      const wasm = await readFile(
+        new URL(`../../../functions/build/${name}.wasm`, import.meta.url)
+      ).catch(() => null)
+      if (wasm === null) {
+        t.comment(`${name} is not built (npm run build:wasi needs clang, wasi-libc and rustc)`)
+        continue
+      }
+      const body = JSON.stringify({ name, wasm_base64: wasm.toString('base64') })
+      t.equal((await post(proxy, '/functions', body)).status, 201, `${name} deploys`)
+      const event = '{"name":"ada","items":[1,2,3]}'
+      const path = `/2015-03-31/functions/${name}/invocations`
+      const tail = await request(proxy + path, {
+        method: 'POST',
+        body: event,
+        headers: { 'x-amz-log-type': 'Tail' }
+      })
+      t.equal(
+        await tail.body.text(),
+        '{"greeting":"Hello, ada!","count":3,"sum":6,"env":null}',
+        `${name}: its stdout`
+      )
+      const log = Buffer.from(tail.headers['x-amz-log-result'] as string, 'base64').toString()
+      t.match(log, /\necho: 30 bytes\n/, `${name}: its stderr line in the log`)
+      const update = await request(`${proxy}/2015-03-31/functions/${name}/configuration`, {
+        method: 'PUT',
+        body: JSON.stringify({ Environment: { Variables: { GREETING: 'hi' } } })
+      })
+      t.equal(update.statusCode, 200)
+      await update.body.text()
+      // Every edge sees the new environment once it has replicated: poll each.
+      for (const edge of edges) {
+        const seen = await eventually(`${name}'s GREETING on ${edge.name}`, async () => {
+          const answer = await post(edge.url, path, event)
+          return answer.text.includes('"env":"hi"') ? answer : undefined
+        })
+        t.equal(seen.text, '{"greeting":"Hello, ada!","count":3,"sum":6,"env":"hi"}')
+      }
     }
 
     t.same(await stop(proxyChild), [0, null], 'the proxy exits cleanly')
