@@ -8,7 +8,7 @@ import {
   parseHandler,
   type JsFunction
 } from '../runtimes/js/function.js'
-import { WASI_HANDLER, wasiFunction } from '../runtimes/wasi/function.js'
+import { WASI_HANDLER, WASI_RUNTIME, wasiFunction } from '../runtimes/wasi/function.js'
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
@@ -322,11 +322,19 @@ export class FunctionService {
       return this.registry.put(spec, stored.bytes, stored.sha256)
     }
     const fn = await this.compile(code.wasm, s.memoryMb)
+    if (s.runtime === 'wasi' && fn.abi !== 'wasi') {
+      throw INVALID_PARAMETER(
+        'runtime',
+        'wasi needs a WASI command (wasi_snapshot_preview1 imports, _start)'
+      )
+    }
     if (fn.abi === 'wasi') {
       // A WASI command: stdin to stdout, sharded like JS when it has a reducer.
       const handler = s.handler ?? WASI_HANDLER
+      const runtime = s.runtime === 'wasi' ? WASI_RUNTIME : s.runtime
       const spec: FunctionSpec = {
         ...common,
+        runtime,
         reduce: s.reduce ?? 'none',
         handler,
         kind: 'wasi',

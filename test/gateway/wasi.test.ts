@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { zipSync } from 'fflate'
 import t from 'tap'
+import { assertLag, lagOver, Watch } from '../hostile/watch.js'
 import { localEdge } from '../support/local-edge.js'
 import { WASI_COUNT_WAT, wat } from '../wasm/wat.js'
 
 // WASI commands through one edge's HTTP API: recognised at deploy, stdin in and stdout out,
 // stderr in the Tail log, the function's environment, typed errors, and what a command may not do.
 
-const { http } = await localEdge(t)
+const { edge, http } = await localEdge(t)
+/** The event-loop lag hostile code may cause at most (the hostile suite's own bound). */
+const MAX_LAG_MS = 100
 
 const PREVIEW1 = 'wasi_snapshot_preview1'
 /** A command: the imports it names, a memory, a string at 512, and `_start`'s body. */
@@ -283,14 +286,36 @@ t.test('hostile commands: each a typed error, and the next call is fine', async 
       (a) => t.equal(a.json().errorType, 'Sandbox.Timedout')
     ]
   ]
-  for (const [name, wasm, check] of cases) {
+  for (const [name, wasm] of cases) {
     const fn = `hostile-${cases.findIndex((c) => c[0] === name)}`
-    t.equal(
-      (await deploy(fn, wasm, { timeoutMs: 500, memoryMb: 8 })).status,
-      201,
-      `${name} deploys`
-    )
-    check(await invoke(fn, '{}'))
-    t.equal((await invoke('echo', 'still')).text, 'still', `after ${name}`)
+    const deployed = await deploy(fn, wasm, { timeoutMs: 500, memoryMb: 8 })
+    t.equal(deployed.status, 201, `${name} deploys`)
   }
+  // The edge's own event-loop lag and /healthz, watched all along (test/hostile/watch.ts).
+  const watch = new Watch(edge.url)
+  await watch.start()
+  const lag = await lagOver(watch, MAX_LAG_MS, async () => {
+    for (const [index, [name, , check]] of cases.entries()) {
+      check(await invoke(`hostile-${index}`, '{}'))
+      t.equal((await invoke('echo', 'still')).text, 'still', `after ${name}`)
+    }
+  })
+  const report = await watch.stop()
+  t.strictSame(report.failures, [], `/healthz answered 200 throughout (${report.probes} probes)`)
+  assertLag(t, 'while hostile commands ran', lag, MAX_LAG_MS)
+  t.comment(`slowest /healthz ${report.maxProbeMs.toFixed(1)} ms; edge lag ${lag.ms.toFixed(1)} ms`)
 })
+
+t.test(
+  'runtime "wasi" may be given; for a module that is not a command it is refused',
+  async (t) => {
+    const given = await deploy('given', ECHO, { runtime: 'wasi' })
+    t.equal(given.status, 201)
+    t.equal(given.json().Runtime, 'provided.al2023')
+    const seed = wat(`(module (memory (export "memory") 1)
+    (func (export "execute") (param i32 i32) (result i32) (local.get 1)))`)
+    const refused = await deploy('not-wasi', seed, { runtime: 'wasi' })
+    t.equal(refused.status, 400)
+    t.match(refused.json().message, /wasi needs a WASI command/)
+  }
+)
