@@ -12,6 +12,7 @@ import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { hasStartSection } from './sections.mjs'
 
 const root = dirname(fileURLToPath(import.meta.url))
 const srcDir = join(root, 'wasi')
@@ -104,29 +105,6 @@ function check(bytes) {
   }
   if (hasStartSection(bytes)) problems.push('has a start section')
   return problems
-}
-
-// True if the binary has a start section (id 8); walks the section headers only.
-function hasStartSection(bytes) {
-  let pos = 8
-  const leb = () => {
-    let result = 0
-    let shift = 0
-    let byte
-    do {
-      byte = bytes[pos++]
-      result |= (byte & 0x7f) << shift
-      shift += 7
-    } while (byte & 0x80)
-    return result >>> 0
-  }
-  while (pos < bytes.length) {
-    const id = bytes[pos++]
-    const size = leb()
-    if (id === 8) return true
-    pos += size
-  }
-  return false
 }
 
 await mkdir(outDir, { recursive: true })

@@ -5,33 +5,11 @@ import asc from 'assemblyscript/asc'
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { hasStartSection } from './sections.mjs'
 
 const root = dirname(fileURLToPath(import.meta.url))
 const srcDir = join(root, 'src')
 const outDir = join(root, 'build')
-
-// True if the binary has a start section (id 8); walks the section headers only.
-function hasStartSection(bytes) {
-  let pos = 8
-  const leb = () => {
-    let result = 0
-    let shift = 0
-    let byte
-    do {
-      byte = bytes[pos++]
-      result |= (byte & 0x7f) << shift
-      shift += 7
-    } while (byte & 0x80)
-    return result >>> 0
-  }
-  while (pos < bytes.length) {
-    const id = bytes[pos++]
-    const size = leb()
-    if (id === 8) return true
-    pos += size
-  }
-  return false
-}
 
 await mkdir(outDir, { recursive: true })
 const sources = (await readdir(srcDir))
