@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { FUNCTION_BAD_OUTPUT, FUNCTION_EXIT, MODULE_NOT_LOADED, SwarmError } from '../../errors.js'
 import type { CallMessage, ReplyMessage } from '../../executor/protocol.js'
+import type { CallOutcome } from '../contract.js'
 import { MEMORY_IMPORT } from '../../wasm/rewrite.js'
 import { classify, MAX_OUTPUT_BYTES, RECYCLE_MAX_BYTES } from '../../wasm/runner.js'
 import type { WasiSpec } from './function.js'
@@ -53,7 +54,7 @@ export class WasiRunner {
       stdoutLimit: MAX_OUTPUT_BYTES,
       stderrLimit: MAX_STDERR_BYTES
     })
-    let reply: ReplyMessage
+    let outcome: CallOutcome
     try {
       const instance = new WebAssembly.Instance(spec.module, {
         [WASI_MODULE]: host.imports(() => memory),
@@ -61,46 +62,26 @@ export class WasiRunner {
       })
       const start = instance.exports._start as () => void
       const out = host.run(() => start())
-      const logs = out.stderr === '' ? {} : { logs: withNewline(out.stderr) }
-      if (out.exitCode !== null && out.exitCode !== 0) {
-        const error = FUNCTION_EXIT(out.exitCode, lastLines(out.stderr))
-        reply = {
-          id: msg.id,
-          ok: false,
-          code: error.code,
-          message: error.message,
-          micros: micros(),
-          ...logs
-        }
-      } else {
-        const output = out.stdout.buffer as ArrayBuffer
-        reply = {
-          id: msg.id,
-          ok: true,
-          result: out.stdout.length,
-          output,
-          micros: micros(),
-          ...logs
-        }
-      }
+      outcome =
+        out.exitCode !== null && out.exitCode !== 0
+          ? failed(FUNCTION_EXIT(out.exitCode, lastLines(out.stderr)))
+          : { ok: true, result: out.stdout.length, output: out.stdout.buffer as ArrayBuffer }
     } catch (err) {
-      const error =
+      outcome = failed(
         err instanceof WasiOutputTooLarge
           ? FUNCTION_BAD_OUTPUT(`stdout is over the ${MAX_OUTPUT_BYTES}-byte response limit`)
           : err instanceof SwarmError
             ? err
             : classify(err, spec)
-      // A trap (a Rust panic, say) ends the call; what it wrote to stderr first is its log.
-      const stderr = host.logs()
-      const logs = stderr === '' ? {} : { logs: withNewline(stderr) }
-      reply = {
-        id: msg.id,
-        ok: false,
-        code: error.code,
-        message: error.message,
-        micros: micros(),
-        ...logs
-      }
+      )
+    }
+    // What the call wrote to stderr is its log, a trap's (a Rust panic's message) included.
+    const stderr = host.logs()
+    const reply: ReplyMessage = {
+      ...outcome,
+      ...(stderr === '' ? {} : { logs: withNewline(stderr) }),
+      id: msg.id,
+      micros: micros()
     }
     if (memory.buffer.byteLength <= RECYCLE_MAX_BYTES && this.specs.has(spec.key)) {
       new Uint8Array(memory.buffer).fill(0)
@@ -108,6 +89,10 @@ export class WasiRunner {
     }
     return reply
   }
+}
+
+function failed(error: SwarmError): CallOutcome {
+  return { ok: false, code: error.code, message: error.message }
 }
 
 function withNewline(text: string): string {
