@@ -23,6 +23,12 @@ import { EdgeMetrics } from './metrics.js'
 import { FunctionService } from './registry/functions.js'
 import { CHECKPOINT_FILE } from './registry/checkpoint.js'
 import { Registry } from './registry/registry.js'
+import { AddressBook } from './registry/addressing.js'
+import { AliasService } from './registry/aliases.js'
+import { UrlService } from './registry/urls.js'
+import { VersionService, type AllocationRoute } from './registry/versions.js'
+import { rendezvous } from './cluster/rendezvous.js'
+import { versionRoutes } from './gateway/routes/versions.js'
 import { openStore } from './registry/store.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
@@ -119,6 +125,23 @@ export class Edge {
     })
   }
 
+  /**
+   * Who allocates version numbers for a function: rendezvous hashing of its name over this edge
+   * and its healthy connected members (null: this edge).
+   */
+  private allocator(name: string, exclude: ReadonlySet<string>): ReturnType<AllocationRoute> {
+    const mesh = this.mesh
+    if (mesh === null) return null
+    const members = new Map<string, NonNullable<ReturnType<typeof mesh.peers.rpc>>>()
+    for (const peer of mesh.peers.list()) {
+      const rpc = mesh.peers.rpc(peer.id)
+      if (peer.healthy && rpc !== null && !exclude.has(peer.id)) members.set(peer.id, rpc)
+    }
+    const owner = rendezvous(name, [this.swarmId, ...members.keys()])
+    const rpc = owner === null ? undefined : members.get(owner)
+    return rpc === undefined ? null : { id: rpc.peer, allocator: rpc }
+  }
+
   /** This edge's swarm identity (hex public key); empty for a lone edge. */
   get swarmId(): string {
     return this.swarm?.id ?? ''
@@ -155,6 +178,12 @@ export class Edge {
     this.closers.push(() => registry.close())
     await registry.ready()
     functions = new FunctionService(registry, validator, config, config.region)
+    const book = new AddressBook(registry, this.log.child({ component: 'registry' }))
+    const aliases = new AliasService(functions, book)
+    const urls = new UrlService(functions, book)
+    const versions = new VersionService(functions, aliases, book, registry, (name, exclude) =>
+      this.allocator(name, exclude)
+    )
 
     // The JS engine is compiled once here and handed to every worker (and every replacement).
     const pool = new WasmPool({
@@ -194,6 +223,9 @@ export class Edge {
     const ctx: RouteContext = {
       config,
       functions,
+      versions,
+      aliases,
+      urls,
       scheduler: new Scheduler({
         local: localExecutor(pool, config.nodeName, this.log.child({ component: 'function' })),
         workers: pool.size,
@@ -225,6 +257,7 @@ export class Edge {
         ...healthRoutes(ctx),
         ...functionRoutes(ctx),
         ...updateRoutes(ctx),
+        ...versionRoutes(ctx),
         ...invokeRoutes(ctx),
         ...jobRoutes(ctx),
         ...clusterRoutes(ctx),
@@ -256,7 +289,8 @@ export class Edge {
         registry,
         handlers: {
           info: self,
-          execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }), config)
+          execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }), config),
+          allocate: (name, floor) => versions.allocate(name, floor)
         },
         region: config.region,
         log: this.log.child({ component: 'mesh' }),

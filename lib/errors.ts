@@ -44,6 +44,12 @@ const CODES = {
   FUNCTION_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
   FUNCTION_EXISTS: { status: 409, awsType: 'ResourceConflictException', kind: 'client' },
   JOB_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
+  // Versions, aliases and function URLs (lib/registry/versions.ts, aliases.ts, urls.ts).
+  RESOURCE_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
+  RESOURCE_CONFLICT: { status: 409, awsType: 'ResourceConflictException', kind: 'client' },
+  PRECONDITION_FAILED: { status: 412, awsType: 'PreconditionFailedException', kind: 'client' },
+  // No member could give a version number (the allocator is away): the publish may be retried.
+  VERSION_UNAVAILABLE: { status: 503, awsType: 'ServiceException', kind: 'service' },
   UNKNOWN_OPERATION: { status: 404, awsType: 'UnknownOperationException', kind: 'client' },
   METHOD_NOT_ALLOWED: { status: 405, awsType: 'MethodNotAllowedException', kind: 'client' },
 
@@ -246,6 +252,16 @@ export const FUNCTION_NOT_FOUND = (name: string) =>
   new SwarmError('FUNCTION_NOT_FOUND', `Function not found: ${name}`)
 export const FUNCTION_EXISTS = (name: string) =>
   new SwarmError('FUNCTION_EXISTS', `Function already exist: ${name}`)
+export const RESOURCE_NOT_FOUND = (what: string) =>
+  new SwarmError('RESOURCE_NOT_FOUND', `${what} not found`)
+export const RESOURCE_CONFLICT = (why: string) => new SwarmError('RESOURCE_CONFLICT', why)
+export const PRECONDITION_FAILED = (why: string) => new SwarmError('PRECONDITION_FAILED', why)
+export const VERSION_UNAVAILABLE = (name: string, cause: unknown) =>
+  new SwarmError(
+    'VERSION_UNAVAILABLE',
+    `No version number could be allocated for ${name} now (the member that allocates them did not answer); retry`,
+    { cause }
+  )
 export const JOB_NOT_FOUND = (id: string) => new SwarmError('JOB_NOT_FOUND', `Job not found: ${id}`)
 export const UNKNOWN_OPERATION = (method: string, path: string) =>
   new SwarmError('UNKNOWN_OPERATION', `No operation at ${method} ${path}`)

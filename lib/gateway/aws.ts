@@ -2,32 +2,43 @@ import { FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import type { Settings } from '../registry/functions.js'
 import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
 import type { Fields } from './fields.js'
+import { LATEST } from '../registry/versions.js'
 
 /** The account id in ARNs: there are no AWS accounts here, and AWS clients only need the shape. */
 export const ACCOUNT_ID = '000000000000'
-/** The only version there is: functions are not published into numbered versions. */
-export const LATEST = '$LATEST'
+export { LATEST }
 
-/** An AWS-style ARN for a function. */
-export function functionArn(region: string, name: string): string {
-  return `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`
+/** An AWS-style ARN for a function, or for one of its versions or aliases. */
+export function functionArn(region: string, name: string, qualifier?: string): string {
+  const arn = `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`
+  return qualifier === undefined ? arn : `${arn}:${qualifier}`
 }
 
-/** A FunctionConfiguration as AWS Lambda returns it, with the fields AWS clients read. */
-export function configuration(record: FunctionRecord, region: string) {
+/** A published version as FunctionConfiguration shows it: its number and its description. */
+export interface Published {
+  number: number
+  description: string
+}
+
+/**
+ * A FunctionConfiguration as AWS Lambda returns it, with the fields AWS clients read: $LATEST's,
+ * or a published version's (its qualified ARN, number and description).
+ */
+export function configuration(record: FunctionRecord, region: string, published?: Published) {
+  const version = published === undefined ? LATEST : String(published.number)
   return {
     FunctionName: record.name,
-    FunctionArn: functionArn(region, record.name),
+    FunctionArn: functionArn(region, record.name, published && version),
     Runtime: record.runtime,
     Role: record.role,
     Handler: record.handler,
     CodeSize: record.size,
-    Description: record.description,
+    Description: published?.description ?? record.description,
     Timeout: Math.ceil(record.timeoutMs / 1000),
     MemorySize: record.memoryMb,
     LastModified: new Date(record.modified).toISOString().replace('Z', '+0000'),
     CodeSha256: Buffer.from(record.sha256, 'hex').toString('base64'),
-    Version: LATEST,
+    Version: version,
     State: 'Active',
     LastUpdateStatus: 'Successful',
     PackageType: 'Zip',
@@ -56,13 +67,18 @@ export function configuration(record: FunctionRecord, region: string) {
   }
 }
 
+/** A function reference: its name, and the qualifier ($LATEST, a version, an alias) if given. */
+export interface FunctionRef {
+  name: string
+  qualifier: string | undefined
+}
+
 /**
- * The function name in a path: a plain name, `name:qualifier`, or a full or partial ARN
+ * The function in a path: a plain name, `name:qualifier`, or a full or partial ARN
  * (`arn:aws:lambda:region:account:function:name[:qualifier]`, `account:function:name`), with
- * the `?Qualifier=` query parameter the AWS SDK sends. Only `$LATEST` exists as a qualifier; any
- * other names a version that is not there (so a versioned delete never deletes the function).
+ * the `?Qualifier=` query parameter the AWS SDK sends (both given must agree, as AWS requires).
  */
-export function functionName(reference: string, url: URL): string {
+export function functionRef(reference: string, url: URL): FunctionRef {
   const parts = reference.split(':')
   const at = parts.lastIndexOf('function')
   const [name, inPath] = at >= 0 ? parts.slice(at + 1) : parts
@@ -70,11 +86,47 @@ export function functionName(reference: string, url: URL): string {
     throw FUNCTION_NOT_FOUND(reference)
   }
   const inQuery = url.searchParams.get('Qualifier') ?? undefined
-  for (const qualifier of [inPath, inQuery]) {
-    if (qualifier !== undefined && qualifier !== LATEST)
-      throw FUNCTION_NOT_FOUND(`${name}:${qualifier}`)
+  if (inPath !== undefined && inQuery !== undefined && inPath !== inQuery) {
+    throw INVALID_PARAMETER(
+      'Qualifier',
+      'The derived qualifier from the function name does not match the specified qualifier.'
+    )
+  }
+  const qualifier = inPath ?? inQuery
+  if (qualifier === '') throw FUNCTION_NOT_FOUND(reference)
+  return { name, qualifier }
+}
+
+/**
+ * The function in a path where only $LATEST can be meant (updates, concurrency): any other
+ * qualifier names something these operations do not take.
+ */
+export function functionName(reference: string, url: URL): string {
+  const { name, qualifier } = functionRef(reference, url)
+  if (qualifier !== undefined && qualifier !== LATEST) {
+    throw INVALID_PARAMETER('Qualifier', `${qualifier}: this operation acts on $LATEST only`)
   }
   return name
+}
+
+/**
+ * One page of a list, AWS style: `Marker` (the last key of the previous page) and `MaxItems`
+ * (1 to 10,000, 50 by default) from the query; `next` is the marker of the next page, or null.
+ */
+export function paginate<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  url: URL
+): { page: T[]; next: string | null } {
+  const marker = url.searchParams.get('Marker')
+  const maxItems = Math.min(
+    Math.max(Number(url.searchParams.get('MaxItems') ?? 50) || 50, 1),
+    10_000
+  )
+  const from = marker === null ? 0 : items.findIndex((item) => keyOf(item) === marker) + 1
+  const page = from === 0 && marker !== null ? [] : items.slice(from, from + maxItems)
+  const more = page.length > 0 && from + maxItems < items.length
+  return { page, next: more ? keyOf(page[page.length - 1] as T) : null }
 }
 
 /** A reducer by name (the seed's `reduce`, AWS's SWARMLAMBDA_REDUCE variable). */

@@ -6,6 +6,9 @@ import type { EdgeMetrics } from '../metrics.js'
 import type { Peer } from '../p2p/peers.js'
 import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
+import type { VersionService } from '../registry/versions.js'
+import type { AliasService } from '../registry/aliases.js'
+import type { UrlService } from '../registry/urls.js'
 import type { Scheduler } from '../scheduler/run.js'
 import type { PoolStats } from '../executor/pool.js'
 
@@ -13,6 +16,11 @@ import type { PoolStats } from '../executor/pool.js'
 export interface RouteContext {
   config: Config
   functions: FunctionService
+  /** Published versions, and what a qualifier names. */
+  versions: VersionService
+  aliases: AliasService
+  /** Function URL configurations. */
+  urls: UrlService
   scheduler: Scheduler
   jobs: Jobs
   /** Request and reply JSON, kept off the event loop when large. */

@@ -32,6 +32,14 @@ export class Fields {
     return value
   }
 
+  /** An optional boolean. */
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.object[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'boolean') throw INVALID_PARAMETER(name, 'must be true or false')
+    return value
+  }
+
   /** An optional nested object. */
   optionalObject(name: string): Fields | undefined {
     const value = this.object[name]
@@ -50,6 +58,18 @@ export class Fields {
     const out: Record<string, string> = {}
     for (const [key, value] of Object.entries(map.object)) {
       if (typeof value !== 'string') throw INVALID_PARAMETER(`${name}.${key}`, 'must be a string')
+      out[key] = value
+    }
+    return out
+  }
+
+  /** An optional object whose values are all numbers (AWS AdditionalVersionWeights). */
+  optionalNumberMap(name: string): Record<string, number> | undefined {
+    const map = this.optionalObject(name)
+    if (map === undefined) return undefined
+    const out: Record<string, number> = {}
+    for (const [key, value] of Object.entries(map.object)) {
+      if (typeof value !== 'number') throw INVALID_PARAMETER(`${name}.${key}`, 'must be a number')
       out[key] = value
     }
     return out

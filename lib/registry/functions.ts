@@ -150,13 +150,21 @@ export class FunctionService {
    * FUNCTION_NOT_FOUND when there is none.
    */
   async resolve(name: string): Promise<Resolved> {
-    const stored = await this.get(name)
+    return this.prepare(await this.get(name))
+  }
+
+  /**
+   * A record's executable, within this edge's caps: $LATEST's, or a published version's (whose
+   * runtime is told its number).
+   */
+  async prepare(stored: FunctionRecord, version = '$LATEST'): Promise<Resolved> {
     const record = {
       ...stored,
       timeoutMs: Math.min(stored.timeoutMs, this.caps.maxTimeoutMs),
       memoryMb: Math.min(stored.memoryMb, this.caps.maxMemoryMb)
     }
-    return { record, fn: await this.executable(record.sha256, record.memoryMb, configOf(record)) }
+    const config = configOf(record, '', version)
+    return { record, fn: await this.executable(record.sha256, record.memoryMb, config) }
   }
 
   /**
@@ -169,13 +177,13 @@ export class FunctionService {
       return this.module(sha256, memoryMb).then((fn) => (shapeOf(fn), fn))
     }
     // The configuration itself is the key's tail (4 KB at most): no hash on the hot path.
-    const { kind, functionName, runtime, handler, environment } = config
-    const key = JSON.stringify([kind, functionName, runtime, handler, environment])
+    const { kind, functionName, runtime, handler, environment, version } = config
+    const key = JSON.stringify([kind, functionName, runtime, handler, environment, version])
     return this.ready.get(`${sha256}:${memoryMb}:${key}`, async () => {
       const region = this.region
       if (kind === 'wasi') {
         const module = await this.module(sha256, memoryMb)
-        return wasiFunction(module, { functionName, environment, memoryMb, region })
+        return wasiFunction(module, { functionName, environment, memoryMb, region, version })
       }
       const files = decode(codeBundle, await this.registry.wasm(sha256))
       return jsFunction({ ...config, sha256, files, memoryMb, region }) satisfies JsFunction
@@ -366,10 +374,14 @@ function settingsOf(record: FunctionRecord): Settings {
 }
 
 /** What a member needs of a JS record besides its code (null for a Wasm module). */
-export function configOf(record: FunctionRecord, invokedArn = ''): ShardConfig | null {
+export function configOf(
+  record: FunctionRecord,
+  invokedArn = '',
+  version = '$LATEST'
+): ShardConfig | null {
   if (record.kind === 'wasm') return null
   const { kind, name, runtime, handler, environment } = record
-  return { kind, functionName: name, runtime, handler, environment, invokedArn }
+  return { kind, functionName: name, runtime, handler, environment, invokedArn, version }
 }
 
 /** An optional limit from 0 (none of its own) to the edge's cap. */

@@ -50,6 +50,7 @@ export class Registry {
   /** Writers our own bee names, met while it loads (opened once it has). */
   private bootWriters: Buffer[] = []
   private closed: Promise<void> | null = null
+  private changes = 0
 
   constructor(store: Corestore, options: RegistryOptions) {
     this.store = store
@@ -172,6 +173,44 @@ export class Registry {
     })
   }
 
+  /**
+   * A number that moves whenever the view changes (a record or an entry, ours or a member's):
+   * what views derived from the registry compare to know they are stale.
+   */
+  get generation(): number {
+    return this.changes
+  }
+
+  /** Writes an addressing entry (a version, an alias, a URL, a counter) into our writer. */
+  putEntry(key: string, value: Buffer): Promise<void> {
+    return this.serialized(async () => {
+      const own = this.writer()
+      await own.bee.put(key, value)
+      own.applyEntry(key, value)
+    })
+  }
+
+  /** Every writer's entries under a prefix: `[writer id, key, value]`, as stored. */
+  *entries(prefix: string): Iterable<[string, string, Buffer]> {
+    for (const writer of this.writers.values()) {
+      for (const [key, value] of writer.entries) {
+        if (key.startsWith(prefix)) yield [writer.id, key, value]
+      }
+    }
+  }
+
+  /**
+   * Brings every member's writer up to what the connected members hold now, waiting at most
+   * `timeoutMs` (a writer whose edge is away cannot be refreshed, and is not waited for).
+   */
+  async refresh(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    const all = Promise.all([...this.writers.values()].map((w) => w.refresh().catch(() => {})))
+    await Promise.race([all, deadline])
+    clearTimeout(timer)
+  }
+
   /** True when some writer in the view stores a module with this sha256. */
   hasModule(sha256: string): boolean {
     for (const writer of this.writers.values()) if (writer.modules.has(sha256)) return true
@@ -222,7 +261,11 @@ export class Registry {
   private events() {
     return {
       record: (record: FunctionRecord, writer: RegistryWriter) => {
+        this.changes++
         if (!writer.writable && this.winner(record.name) === record) this.onRemoteRecord(record)
+      },
+      entry: () => {
+        this.changes++
       },
       writer: (key: Buffer) => {
         if (this.own === null) this.bootWriters.push(key)

@@ -21,8 +21,19 @@ export const KEYS = {
   /** `writer/<bee key hex>` → empty: another writer this one knows (how members learn writers). */
   writer: 'writer/',
   /** The key of this writer's blob core (32 bytes), written once when the registry is created. */
-  blobs: 'meta/blobs'
+  blobs: 'meta/blobs',
+  /** `ver/<name>/<number, 10 digits>` → VersionRecord (lib/wire/addressing.ts). */
+  version: 'ver/',
+  /** `alias/<name>/<alias>` → AliasRecord. */
+  alias: 'alias/',
+  /** `url/<name>/<alias or nothing>` → UrlRecord. */
+  url: 'url/',
+  /** `seq/<name>` → the highest version number this writer allocated for the function. */
+  counter: 'seq/'
 } as const
+
+/** Keys kept as they are stored, for the addressing layer to decode (lib/registry/addressing.ts). */
+const ENTRY_PREFIXES: readonly string[] = [KEYS.version, KEYS.alias, KEYS.url, KEYS.counter]
 
 /** What a writer's history taught us: records, module locations and other writers. */
 export interface WriterEvents {
@@ -30,6 +41,8 @@ export interface WriterEvents {
   record(record: FunctionRecord, writer: RegistryWriter): void
   /** A writer this one knows about. */
   writer(key: Buffer): void
+  /** A new or updated entry under one of the addressing prefixes. */
+  entry(key: string, writer: RegistryWriter): void
 }
 
 /**
@@ -45,6 +58,8 @@ export class RegistryWriter {
   readonly writable: boolean
   readonly records = new Map<string, FunctionRecord>()
   readonly modules = new Map<string, BlobId>()
+  /** Entries under the addressing prefixes (versions, aliases, URLs, counters), as stored. */
+  readonly entries = new Map<string, Buffer>()
   readonly bee: Hyperbee<string, Buffer>
   private blobCore: Hyperblobs | null = null
   private seen = 1 // block 0 is the Hyperbee header
@@ -140,6 +155,23 @@ export class RegistryWriter {
     this.records.set(record.name, record)
   }
 
+  /** Records an entry our own bee was just given, visible before its append event. */
+  applyEntry(key: string, value: Buffer): void {
+    this.entries.set(key, value)
+    this.events.entry(key, this)
+  }
+
+  /**
+   * Brings this mirror up to what the writer's members hold now: asks the swarm for the core's
+   * latest length (a member's writer; ours is always current) and reads up to it.
+   */
+  async refresh(): Promise<void> {
+    if (this.writable || this.closing) return
+    await this.bee.core.update({ wait: true })
+    this.follow()
+    await this.syncing
+  }
+
   /** Stops following and closes the bee and blob sessions. */
   async close(): Promise<void> {
     this.closing = true
@@ -184,6 +216,9 @@ export class RegistryWriter {
         this.events.record(record, this)
       } else if (key.startsWith(KEYS.wasm)) {
         this.modules.set(key.slice(KEYS.wasm.length), decode(blobId, value))
+      } else if (ENTRY_PREFIXES.some((prefix) => key.startsWith(prefix))) {
+        this.entries.set(key, value)
+        this.events.entry(key, this)
       } else if (key.startsWith(KEYS.writer)) {
         const hex = key.slice(KEYS.writer.length)
         if (/^[0-9a-f]{64}$/.test(hex)) this.events.writer(Buffer.from(hex, 'hex'))

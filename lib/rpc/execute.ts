@@ -59,7 +59,7 @@ export function executeShard(
     const { requestId } = request
     const context = {
       requestId,
-      functionVersion: '$LATEST',
+      functionVersion: js?.version ?? '$LATEST',
       invokedFunctionArn: js?.invokedArn ?? ''
     }
     const invocation = { requestId, functionName: js?.functionName ?? request.sha256.slice(0, 16) }

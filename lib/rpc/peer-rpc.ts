@@ -21,6 +21,12 @@ import {
   type ExecuteRequest,
   type NodeInfo
 } from '../wire/messages.js'
+import {
+  allocateReply,
+  allocateRequest,
+  type AllocateReply,
+  type AllocateRequest
+} from '../wire/addressing.js'
 
 /** A request unanswered after this long fails (protomux-rpc has no deadline by default). */
 export const REQUEST_TIMEOUT_MS = 2_000
@@ -29,6 +35,8 @@ export const REQUEST_TIMEOUT_MS = 2_000
  * (replication too) and one over 16 MiB destroys it. Shards are cut to fit.
  */
 export const MAX_MESSAGE_BYTES = 1 << 20
+/** An allocator refreshes its mirrors for up to 1 s before it answers (lib/registry/versions.ts). */
+const ALLOCATE_TIMEOUT_MS = 3_000
 
 /** What this edge answers to its members. */
 export interface RpcHandlers {
@@ -37,6 +45,8 @@ export interface RpcHandlers {
   writers(): Uint8Array[]
   /** Runs a shard; rejects with a coded error (sent back as a reply with the code). */
   execute(request: ExecuteRequest): Promise<ExecuteResult>
+  /** Gives the next version number of a function (this edge allocates them; see versions.ts). */
+  allocate(name: string, floor: number): Promise<number>
 }
 
 /** A shard's successful outcome (what the reply carries besides the token). */
@@ -80,6 +90,31 @@ export class PeerRpc {
           : failure(MESSAGE_TOO_LARGE('the shard output', bytes, MAX_MESSAGE_BYTES))
       }
     )
+    rpc.respond<AllocateRequest, AllocateReply>(
+      'allocate',
+      { requestEncoding: allocateRequest, responseEncoding: allocateReply },
+      (request) =>
+        handlers.allocate(request.name, request.floor).then(
+          (number): AllocateReply => ({ ok: true, number }),
+          (err: unknown): AllocateReply => {
+            const { code, message } = failure(err) as { code: string; message: string }
+            return { ok: false, code, message }
+          }
+        )
+    )
+  }
+
+  /** The next version number of a function, from this member (its allocator). */
+  async allocate(name: string, floor: number): Promise<number> {
+    const reply = await this.request(
+      'allocate',
+      { name, floor },
+      allocateRequest,
+      allocateReply,
+      ALLOCATE_TIMEOUT_MS
+    )
+    if (reply.ok) return reply.number
+    throw fromCode(isErrorCode(reply.code) ? reply.code : 'INTERNAL', reply.message)
   }
 
   /** True once the channel is closed (the member left or was replaced). */

@@ -5,6 +5,8 @@ export interface LambdaIdentity {
   region: string
   /** The AWS runtime name (nodejs20.x, provided.al2023). */
   runtime: string
+  /** `$LATEST` or a published version's number. */
+  version: string
 }
 
 /**
@@ -15,12 +17,12 @@ export function lambdaEnvironment(
   variables: Record<string, string>,
   identity: LambdaIdentity
 ): Record<string, string> {
-  const { functionName, memoryMb, region, runtime } = identity
+  const { functionName, memoryMb, region, runtime, version } = identity
   return {
     ...variables,
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_VERSION: version,
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,

@@ -70,10 +70,11 @@ export interface Invocation {
 export function invocationOf(
   resolved: { record: FunctionRecord; fn: Executable },
   input: Int32Array | Uint8Array,
-  call: { requestId: string; invokedArn: string; event?: JsonEvent | null }
+  call: { requestId: string; invokedArn: string; event?: JsonEvent | null; version?: string }
 ): Invocation {
   const { record, fn } = resolved
   const { requestId, invokedArn } = call
+  const version = call.version ?? '$LATEST'
   return {
     functionName: record.name,
     reduce: record.reduce,
@@ -85,10 +86,10 @@ export function invocationOf(
     module: {
       sha256: record.sha256,
       memoryMb: record.memoryMb,
-      config: configOf(record, invokedArn)
+      config: configOf(record, invokedArn, version)
     },
     requestId,
-    context: { requestId, functionVersion: '$LATEST', invokedFunctionArn: invokedArn }
+    context: { requestId, functionVersion: version, invokedFunctionArn: invokedArn }
   }
 }
 

@@ -93,18 +93,18 @@ export const blobId: c.Encoder<BlobId> = {
   }
 }
 
-function enumIndex<T extends string>(values: readonly T[], value: T): number {
+export function enumIndex<T extends string>(values: readonly T[], value: T): number {
   return values.indexOf(value)
 }
 
-function enumValue<T extends string>(values: readonly T[], index: number, what: string): T {
+export function enumValue<T extends string>(values: readonly T[], index: number, what: string): T {
   const value = values[index]
   if (value === undefined) throw WIRE_INVALID(`unknown ${what} ${index}`)
   return value
 }
 
 /** Environment variables, sorted by name (the same variables always encode the same). */
-const environment: c.Encoder<Record<string, string>> = {
+export const environment: c.Encoder<Record<string, string>> = {
   preencode(state, env) {
     const names = Object.keys(env)
     c.uint.preencode(state, names.length)
@@ -314,11 +314,14 @@ export interface ShardConfig {
   environment: Record<string, string>
   /** The ARN the client invoked (the handler's context.invokedFunctionArn). */
   invokedArn: string
+  /** The version that runs: `$LATEST` or a published number (AWS_LAMBDA_FUNCTION_VERSION). */
+  version: string
 }
 
 const CONFIG_KINDS = ['nodejs', 'wasi'] as const
 
-const shardConfig: c.Encoder<ShardConfig> = {
+/** ShardConfig; `version` is absent from what a version 3 request carries. */
+const shardConfig = (requestVersion: number): c.Encoder<ShardConfig> => ({
   preencode(state, js) {
     c.uint.preencode(state, enumIndex(CONFIG_KINDS, js.kind))
     c.string.preencode(state, js.functionName)
@@ -326,6 +329,7 @@ const shardConfig: c.Encoder<ShardConfig> = {
     c.string.preencode(state, js.handler)
     environment.preencode(state, js.environment)
     c.string.preencode(state, js.invokedArn)
+    c.string.preencode(state, js.version)
   },
   encode(state, js) {
     c.uint.encode(state, enumIndex(CONFIG_KINDS, js.kind))
@@ -334,6 +338,7 @@ const shardConfig: c.Encoder<ShardConfig> = {
     c.string.encode(state, js.handler)
     environment.encode(state, js.environment)
     c.string.encode(state, js.invokedArn)
+    c.string.encode(state, js.version)
   },
   decode(state) {
     return {
@@ -342,10 +347,12 @@ const shardConfig: c.Encoder<ShardConfig> = {
       runtime: c.string.decode(state),
       handler: c.string.decode(state),
       environment: environment.decode(state),
-      invokedArn: c.string.decode(state)
+      invokedArn: c.string.decode(state),
+      version: requestVersion < 4 ? '$LATEST' : c.string.decode(state)
     }
   }
-}
+})
+const SHARD_CONFIG = shardConfig(4)
 
 /** A shard's outcome: the call's result, or the coded error that stopped it. */
 export type ExecuteReply =
@@ -369,9 +376,14 @@ export type ExecuteReply =
       logs?: string
     }
 
-/** ExecuteRequest, version 3 (version 2 added requestId, 3 a JS or WASI function's settings). */
-export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute request', {
+/**
+ * ExecuteRequest, version 4 (version 2 added requestId, 3 a JS or WASI function's settings, 4
+ * the function version that runs); reads version 3.
+ */
+const EXECUTE_REQUEST_VERSION = 4
+export const executeRequest: c.Encoder<ExecuteRequest> = {
   preencode(state, r) {
+    c.uint.preencode(state, EXECUTE_REQUEST_VERSION)
     c.fixed(16).preencode(state, r.token)
     c.string.preencode(state, r.requestId)
     c.fixed32.preencode(state, Buffer.from(r.sha256, 'hex'))
@@ -384,9 +396,10 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     if (r.input instanceof Int32Array) c.int32array.preencode(state, r.input)
     else c.uint8array.preencode(state, r.input)
     c.bool.preencode(state, r.config != null)
-    if (r.config != null) shardConfig.preencode(state, r.config)
+    if (r.config != null) SHARD_CONFIG.preencode(state, r.config)
   },
   encode(state, r) {
+    c.uint.encode(state, EXECUTE_REQUEST_VERSION)
     c.fixed(16).encode(state, r.token)
     c.string.encode(state, r.requestId)
     c.fixed32.encode(state, Buffer.from(r.sha256, 'hex'))
@@ -396,9 +409,13 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     if (r.input instanceof Int32Array) c.int32array.encode(state, r.input)
     else c.uint8array.encode(state, r.input)
     c.bool.encode(state, r.config != null)
-    if (r.config != null) shardConfig.encode(state, r.config)
+    if (r.config != null) SHARD_CONFIG.encode(state, r.config)
   },
   decode(state) {
+    const version = c.uint.decode(state)
+    if (version < 3 || version > EXECUTE_REQUEST_VERSION) {
+      throw WIRE_INVALID(`execute request version ${version}`)
+    }
     const token = c.fixed(16).decode(state)
     const requestId = c.string.decode(state)
     const sha256 = Buffer.from(c.fixed32.decode(state)).toString('hex')
@@ -406,10 +423,10 @@ export const executeRequest: c.Encoder<ExecuteRequest> = versioned(3, 'execute r
     const memoryMb = c.uint.decode(state)
     const timeoutMs = c.uint.decode(state)
     const input = abi === 'v1' ? c.int32array.decode(state) : c.uint8array.decode(state)
-    const config = c.bool.decode(state) ? shardConfig.decode(state) : null
+    const config = c.bool.decode(state) ? shardConfig(version).decode(state) : null
     return { token, requestId, sha256, abi, memoryMb, timeoutMs, input, config }
   }
-})
+}
 
 /** ExecuteReply, version 2 (added the log and an error's fields). */
 export const executeReply: c.Encoder<ExecuteReply> = versioned(2, 'execute reply', {
@@ -498,7 +515,7 @@ export function encodedLength<T>(codec: c.Encoder<T>, value: T): number {
 }
 
 /** Prefixes a codec with a version number; a decoder refuses other versions by name. */
-function versioned<T>(version: number, what: string, codec: c.Encoder<T>): c.Encoder<T> {
+export function versioned<T>(version: number, what: string, codec: c.Encoder<T>): c.Encoder<T> {
   return {
     preencode(state, value) {
       c.uint.preencode(state, version)

@@ -10,6 +10,7 @@ import { jobRoutes } from '../../lib/gateway/routes/jobs.js'
 import { Gateway } from '../../lib/gateway/server.js'
 import { Jobs } from '../../lib/jobs.js'
 import type { FunctionService } from '../../lib/registry/functions.js'
+import type { VersionService } from '../../lib/registry/versions.js'
 import type { Executor, ShardRun } from '../../lib/scheduler/executors.js'
 import { Scheduler } from '../../lib/scheduler/run.js'
 import { validate } from '../../lib/wasm/policy.js'
@@ -44,8 +45,15 @@ const record = (name: string, timeoutMs: number): FunctionRecord => ({
   blob: { byteOffset: 0, blockOffset: 0, blockLength: 1, byteLength: 148 }
 })
 const functions = {
-  resolve: async (name: string) => ({ record: record(name, name === 'stuck' ? 30 : 2_000), fn })
+  resolve: async (name: string) => ({ record: record(name, name === 'stuck' ? 30 : 2_000), fn }),
+  prepare: async (stored: FunctionRecord) => ({ record: stored, fn })
 } as unknown as FunctionService
+const versions = {
+  target: async (name: string) => ({
+    record: record(name, name === 'stuck' ? 30 : 2_000),
+    version: '$LATEST'
+  })
+} as unknown as VersionService
 
 /** Loses shard 1 everywhere; never answers at all for the function `stuck`. */
 const executor = (id: string): Executor => ({
@@ -77,6 +85,7 @@ t.teardown(() => json.close())
 const ctx = {
   config: loadConfig({}, {}),
   functions,
+  versions,
   scheduler: new Scheduler({
     local: executor(''),
     workers: 1,

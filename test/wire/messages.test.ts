@@ -125,11 +125,19 @@ t.test('a JS shard carries its configuration; replies carry logs and error field
       runtime: 'nodejs22.x',
       handler: 'index.handler',
       environment: { A: '1' },
-      invokedArn: 'arn:aws:lambda:x:000000000000:function:f'
+      invokedArn: 'arn:aws:lambda:x:000000000000:function:f',
+      version: '7'
     }
   }
-  const back = decode(executeRequest, encode(executeRequest, request))
+  const bytes = encode(executeRequest, request)
+  const back = decode(executeRequest, bytes)
   t.strictSame(back.config, request.config)
+  // A version 3 request (an older member's) has no version: it ran $LATEST.
+  const v3 = Buffer.concat([Buffer.from([3]), bytes.subarray(1, bytes.length - 2)])
+  t.strictSame(decode(executeRequest, v3).config, { ...request.config, version: '$LATEST' })
+  t.throws(() => decode(executeRequest, Buffer.concat([Buffer.from([5]), bytes.subarray(1)])), {
+    code: 'WIRE_INVALID'
+  })
   t.equal(Buffer.from(back.input).toString(), '{"dataset":[1]}')
   const wasm = decode(
     executeRequest,

@@ -1,5 +1,5 @@
 import { INVALID_PARAMETER } from '../../errors.js'
-import { configuration, functionName, platformSettings, reduceOf } from '../aws.js'
+import { configuration, functionRef, platformSettings, reduceOf } from '../aws.js'
 import { asObject } from '../json.js'
 import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
@@ -78,7 +78,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: new RegExp(`^/functions/${NAME}$`),
       access: 'control',
       async handle({ params }) {
-        await ctx.functions.delete(params[0] as string)
+        await ctx.versions.delete(params[0] as string, undefined)
         return { status: 204 }
       }
     },
@@ -108,6 +108,10 @@ export function functionRoutes(ctx: RouteContext): Route[] {
           description: fields.optionalString('Description'),
           replace: false
         })
+        if (fields.optionalBoolean('Publish') === true) {
+          const version = await ctx.versions.publish(record.name)
+          return { status: 201, body: configuration(version.function, region, version) }
+        }
         return { status: 201, body: config(record) }
       }
     },
@@ -139,11 +143,12 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
       access: 'control',
       async handle({ params, headers, url }) {
-        const record = await ctx.functions.get(functionName(params[0] as string, url))
+        const { name, qualifier } = functionRef(params[0] as string, url)
+        const { record, published } = await ctx.versions.describe(name, qualifier)
         return {
           status: 200,
           body: {
-            Configuration: config(record),
+            Configuration: configuration(record, region, published),
             Code: {
               RepositoryType: 'SwarmLambda',
               Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/${record.kind === 'nodejs' ? 'code' : 'wasm'}`
@@ -161,10 +166,9 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: new RegExp(`^/2015-03-31/functions/${NAME}/configuration/?$`),
       access: 'control',
       async handle({ params, url }) {
-        return {
-          status: 200,
-          body: config(await ctx.functions.get(functionName(params[0] as string, url)))
-        }
+        const { name, qualifier } = functionRef(params[0] as string, url)
+        const { record, published } = await ctx.versions.describe(name, qualifier)
+        return { status: 200, body: configuration(record, region, published) }
       }
     },
     {
@@ -172,7 +176,8 @@ export function functionRoutes(ctx: RouteContext): Route[] {
       path: new RegExp(`^/2015-03-31/functions/${NAME}/?$`),
       access: 'control',
       async handle({ params, url }) {
-        await ctx.functions.delete(functionName(params[0] as string, url))
+        const { name, qualifier } = functionRef(params[0] as string, url)
+        await ctx.versions.delete(name, qualifier)
         return { status: 204 }
       }
     }

@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks'
 import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
 import { checkDatasetSize } from '../../limits.js'
 import { shapeOf } from '../../runtimes/contract.js'
-import { invocationOf, type InvocationResult } from '../../scheduler/run.js'
-import { functionArn, functionName, LATEST } from '../aws.js'
+import type { FunctionRecord } from '../../wire/messages.js'
+import { invocationOf, type Invocation, type InvocationResult } from '../../scheduler/run.js'
+import { functionArn, functionRef } from '../aws.js'
 import type { RouteContext } from '../context.js'
 import { parseEvent, parsePayload } from '../payload.js'
 import { errorReply, type Reply, type Request, type Route } from '../server.js'
@@ -34,11 +35,12 @@ function oneOf<T extends string>(
 /** A Lambda-style log, as `X-Amz-Log-Result` carries it: base64 of at most its last 4 KB. */
 function tailLog(
   request: Request,
+  version: string,
   memoryMb: number,
   ms: number,
   outcome: InvocationResult | SwarmError
 ): string {
-  const lines = [`START RequestId: ${request.requestId} Version: ${LATEST}`]
+  const lines = [`START RequestId: ${request.requestId} Version: ${version}`]
   // What the function wrote (console lines of a JS function, its error line included).
   const written = outcome.logs ?? ''
   if (written !== '') lines.push(written.replace(/\n$/, ''))
@@ -60,10 +62,31 @@ function tailLog(
 }
 
 /**
- * AWS Invoke: `POST /2015-03-31/functions/:name/invocations` with a plain name, `name:$LATEST` or
- * an ARN. RequestResponse answers with the result; Event answers 202 and runs it as a job;
- * DryRun checks the function and the payload, then answers 204. A function error is a 200 with
- * `X-Amz-Function-Error: Unhandled`.
+ * Runs an invocation now, within the edge's and the function's concurrency: its result, or the
+ * function error that ended it (any other error is thrown).
+ */
+export async function runNow(
+  ctx: RouteContext,
+  record: FunctionRecord,
+  invocation: Invocation
+): Promise<InvocationResult | SwarmError> {
+  const release = ctx.concurrency.acquire(record.name, record.concurrency)
+  try {
+    return await ctx.scheduler.run(invocation)
+  } catch (err) {
+    if (!isFunctionError(err)) throw err
+    return err
+  } finally {
+    release()
+  }
+}
+
+/**
+ * AWS Invoke: `POST /2015-03-31/functions/:name/invocations` with a plain name, a qualified one
+ * (`name:$LATEST`, `name:3`, `name:prod`) or an ARN. RequestResponse answers with the result;
+ * Event answers 202 and runs it as a job; DryRun checks the function and the payload, then
+ * answers 204. A function error is a 200 with `X-Amz-Function-Error: Unhandled`.
+ * `X-Amz-Executed-Version` names the version that ran (an alias picks one by its weights).
  */
 export function invokeRoutes(ctx: RouteContext): Route[] {
   return [
@@ -74,9 +97,9 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
       async handle(request): Promise<Reply> {
         const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
         const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')
-        const resolved = await ctx.functions.resolve(
-          functionName(request.params[0] as string, request.url)
-        )
+        const { name, qualifier } = functionRef(request.params[0] as string, request.url)
+        const target = await ctx.versions.target(name, qualifier)
+        const resolved = await ctx.functions.prepare(target.record, target.version)
         const { record, fn } = resolved
         const { input, event } =
           fn.abi === 'json'
@@ -97,30 +120,24 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         )
         const invocation = invocationOf(resolved, input, {
           requestId: request.requestId,
-          invokedArn: functionArn(ctx.config.region, record.name),
-          event
+          invokedArn: functionArn(ctx.config.region, record.name, qualifier),
+          event,
+          version: target.version
         })
-        const headers: Record<string, string> = { 'x-amz-executed-version': LATEST }
+        const headers: Record<string, string> = { 'x-amz-executed-version': target.version }
         if (type === 'DryRun') return { status: 204, headers }
-        const release = ctx.concurrency.acquire(record.name, record.concurrency)
         if (type === 'Event') {
+          const release = ctx.concurrency.acquire(record.name, record.concurrency)
           const job = ctx.jobs.start(invocation, ctx.scheduler, release)
           return { status: 202, headers: { ...headers, [JOB_ID_HEADER]: job.id } }
         }
 
         const started = performance.now()
-        let outcome: InvocationResult | SwarmError
-        try {
-          outcome = await ctx.scheduler.run(invocation)
-        } catch (err) {
-          if (!isFunctionError(err)) throw err
-          outcome = err
-        } finally {
-          release()
-        }
+        const outcome = await runNow(ctx, record, invocation)
         if (logType === 'Tail') {
           headers['x-amz-log-result'] = tailLog(
             request,
+            target.version,
             record.memoryMb,
             performance.now() - started,
             outcome

@@ -28,7 +28,12 @@ export function updateRoutes(ctx: RouteContext): Route[] {
         const record = await ctx.functions.get(name)
         const kind = record.kind === 'nodejs' ? 'nodejs' : 'wasm'
         const code = await codeFromZip(fields.base64('ZipFile'), kind)
-        return { status: 200, body: config(await ctx.functions.updateCode(name, code)) }
+        const updated = await ctx.functions.updateCode(name, code)
+        if (fields.optionalBoolean('Publish') === true) {
+          const version = await ctx.versions.publish(name)
+          return { status: 200, body: configuration(version.function, ctx.config.region, version) }
+        }
+        return { status: 200, body: config(updated) }
       }
     },
     {

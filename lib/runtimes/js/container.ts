@@ -159,7 +159,7 @@ export class Container {
 
   private call(event: Uint8Array, context: CallContext, deadline: number): PreludeResult {
     const { sandbox } = this
-    this.stream ??= logStream(context.requestId)
+    this.stream ??= logStream(context.requestId, context.functionVersion)
     const fields = sandbox.handle(
       JSON.stringify({
         functionName: this.spec.functionName,

@@ -47,13 +47,16 @@ export interface JsSource {
   memoryMb: number
   region: string
   runtime: string
+  /** `$LATEST` (the default) or a published version's number. */
+  version?: string
 }
 
 /** A JS function from its code and configuration. */
 export function jsFunction(source: JsSource): JsFunction {
   const environment = lambdaEnvironment(source.environment, {
     ...source,
-    runtime: source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime
+    runtime: source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime,
+    version: source.version ?? '$LATEST'
   })
   const key = createHash('sha256')
     .update(

@@ -2,9 +2,9 @@
  * An AWS-like log stream name, one per container as on AWS: its start date and an id of its own
  * (a container's first request id, without dashes).
  */
-export function logStream(firstRequestId: string): string {
+export function logStream(firstRequestId: string, version = '$LATEST'): string {
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/')
-  return `${day}/[$LATEST]${firstRequestId.replaceAll('-', '').slice(0, 32)}`
+  return `${day}/[${version}]${firstRequestId.replaceAll('-', '').slice(0, 32)}`
 }
 
 /** A call's log is capped (AWS truncates too): the newest lines are kept, the oldest dropped. */

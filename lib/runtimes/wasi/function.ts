@@ -39,9 +39,14 @@ export function wasiFunction(
     environment: Record<string, string>
     memoryMb: number
     region: string
+    version?: string
   }
 ): WasiFunction {
-  const environment = lambdaEnvironment(config.environment, { ...config, runtime: WASI_RUNTIME })
+  const environment = lambdaEnvironment(config.environment, {
+    ...config,
+    runtime: WASI_RUNTIME,
+    version: config.version ?? '$LATEST'
+  })
   const key = createHash('sha256')
     .update(JSON.stringify([fn.sha256, config.functionName, environment]))
     .digest('hex')
