@@ -22,6 +22,11 @@ export const DEFAULT_MAX_TIMEOUT_MS = 900_000
 export const DEFAULT_MAX_MEMORY_MB = 4_095
 /** Warm JS containers' memory per executor worker (each starts at QuickJS's 16 MiB floor). */
 export const DEFAULT_CONTAINER_BUDGET_MB = 256
+/**
+ * Where function URLs live: `http://NAME.<this>/` (the DNS zone and the proxy's port of
+ * `npm start`). An edge answers any Host `<label>.<its domain part>` as a function URL.
+ */
+export const DEFAULT_URL_DOMAIN = 'lambda.mesh:8790'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** A validated edge configuration. */
@@ -54,6 +59,8 @@ export interface Config {
   maxMemoryMb: number
   /** Warm JS containers' memory per executor worker, MB (least recently used out beyond it). */
   containerBudgetMb: number
+  /** `domain[:port]` of function URLs (`http://NAME.<urlDomain>/`). */
+  urlDomain: string
 }
 
 /** Each setting: its flag, its environment variable, and its help line. */
@@ -152,6 +159,11 @@ export const SETTINGS = {
     flag: 'container-budget-mb',
     env: 'SWARMLAMBDA_CONTAINER_BUDGET_MB',
     help: `warm JS containers' memory per executor worker, MB (default ${DEFAULT_CONTAINER_BUDGET_MB})`
+  },
+  urlDomain: {
+    flag: 'url-domain',
+    env: 'SWARMLAMBDA_URL_DOMAIN',
+    help: `domain[:port] of function URLs, http://NAME.<domain>/ (default ${DEFAULT_URL_DOMAIN})`
   }
 } as const satisfies Record<keyof Config, { flag: string; env: string; help: string }>
 
@@ -255,6 +267,11 @@ export function loadConfig(flags: Source, env: Source): Config {
   const maxMemoryMb = integer('maxMemoryMb', DEFAULT_MAX_MEMORY_MB, 1, DEFAULT_MAX_MEMORY_MB)
   const containerBudgetMb = integer('containerBudgetMb', DEFAULT_CONTAINER_BUDGET_MB, 16, 65_536)
 
+  const urlDomain = (raw('urlDomain') ?? DEFAULT_URL_DOMAIN).toLowerCase()
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(urlDomain)) {
+    problems.push(`${describe('urlDomain')}: "${urlDomain}" is not domain[:port]`)
+  }
+
   const httpHost = raw('httpHost') ?? DEFAULT_HTTP_HOST
   if (!HOSTNAME.test(httpHost))
     problems.push(`${describe('httpHost')}: "${httpHost}" is not a host`)
@@ -317,6 +334,7 @@ export function loadConfig(flags: Source, env: Source): Config {
     maxDatasetItems,
     maxTimeoutMs,
     maxMemoryMb,
-    containerBudgetMb
+    containerBudgetMb,
+    urlDomain
   })
 }

@@ -29,6 +29,8 @@ import { UrlService } from './registry/urls.js'
 import { VersionService, type AllocationRoute } from './registry/versions.js'
 import { rendezvous } from './cluster/rendezvous.js'
 import { versionRoutes } from './gateway/routes/versions.js'
+import { urlConfigRoutes } from './gateway/routes/urls.js'
+import { functionUrlRoutes } from './gateway/routes/function-url.js'
 import { openStore } from './registry/store.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
@@ -250,10 +252,15 @@ export class Edge {
         writers: () => registry.writerKeys().map((key) => key.toString('hex'))
       }
     }
+    const auth = new Authenticator(config.accessKeys, config.invokeAuth)
+    const urlServing = functionUrlRoutes(ctx, auth)
     const gateway = new Gateway({
       host: config.httpHost,
       port: config.httpPort,
+      hosted: urlServing.hosted,
       routes: [
+        ...urlServing.routes,
+        ...urlConfigRoutes(ctx),
         ...healthRoutes(ctx),
         ...functionRoutes(ctx),
         ...updateRoutes(ctx),
@@ -264,7 +271,7 @@ export class Edge {
         ...metricsRoutes(ctx),
         ...dashboardRoutes(ctx)
       ],
-      auth: new Authenticator(config.accessKeys, config.invokeAuth),
+      auth,
       log: this.log.child({ component: 'gateway' })
     })
     this.closers.push(() => gateway.close())

@@ -80,6 +80,20 @@ export class Authenticator {
     throw MISSING_AUTHENTICATION()
   }
 
+  /**
+   * The access key that signed a request that must be signed whatever the routes' settings (a
+   * function URL with AuthType AWS_IAM): 403 without credentials, and 403 on an edge that has
+   * no access keys to check them against.
+   */
+  async verify(request: Request): Promise<string> {
+    if (!this.enabled) {
+      throw ACCESS_DENIED(
+        'this edge has no access keys: an AWS_IAM function URL cannot be authorized'
+      )
+    }
+    return (await this.check('control', request)) as string
+  }
+
   private bearer(token: string): string {
     // Compare digests: equal lengths for timingSafeEqual, and no early exit on a prefix.
     const given = createHash('sha256').update(token).digest()

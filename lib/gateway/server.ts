@@ -38,6 +38,11 @@ export interface Request {
   /** The path exactly as sent (still percent-encoded): what a SigV4 signature covers. */
   rawPath: string
   headers: IncomingHttpHeaders
+  /** Names and values as sent, in order (repeated headers kept apart). */
+  rawHeaders: string[]
+  /** The client's address, and its HTTP version (`HTTP/1.1`). */
+  sourceIp: string
+  protocol: string
   /** The route's capture groups, decoded. */
   params: string[]
   body: Buffer
@@ -52,12 +57,13 @@ export interface Request {
  */
 export interface Reply {
   status: number
-  headers?: Record<string, string>
+  /** A list sends the header once per value (Set-Cookie). */
+  headers?: Record<string, string | string[]>
   body?: unknown
   stream?: Readable
 }
 
-/** One route: a method, a path pattern (anchored), who may call it, and its handler. */
+/** One route: a method (`*`: any), a path pattern (anchored), who may call it, its handler. */
 export interface Route {
   method: string
   path: RegExp
@@ -73,6 +79,11 @@ export interface GatewayOptions {
   log: Logger
   /** Checks credentials against each route's access (none: every route is open). */
   auth?: Authenticator
+  /**
+   * Requests whose Host it matches go to its route whatever their method and path (function
+   * URLs: `NAME.lambda.mesh`); the route's pattern is not applied.
+   */
+  hosted?: { matches(host: string): boolean; route: Route }
 }
 
 /**
@@ -166,33 +177,51 @@ export class Gateway {
     if (this.closing) throw EDGE_CLOSING()
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'http://edge.invalid')
+    const hosted = this.options.hosted
+    if (hosted !== undefined && hosted.matches(req.headers.host ?? '')) {
+      return this.handle(hosted.route, [], req, url, requestId)
+    }
     let allowed: string[] = []
     for (const route of this.options.routes) {
       const match = route.path.exec(url.pathname)
       if (match === null) continue
-      if (route.method !== method) {
+      if (route.method !== method && route.method !== '*') {
         allowed.push(route.method)
         continue
       }
-      const params = match.slice(1).map((p) => decodePathPart(p ?? ''))
-      const body = await readBody(req)
-      const rawPath = (req.url ?? '/').split('?')[0] as string
-      const request: Request = {
-        method,
-        url,
-        rawPath,
-        headers: req.headers,
-        params,
-        body,
-        requestId,
-        principal: null
-      }
-      request.principal = (await this.options.auth?.check(route.access, request)) ?? null
-      return route.handle(request)
+      return this.handle(route, match.slice(1), req, url, requestId)
     }
     req.resume()
     if (allowed.length > 0) throw METHOD_NOT_ALLOWED(method, url.pathname, allowed)
     throw UNKNOWN_OPERATION(method, url.pathname)
+  }
+
+  /** Reads the body, checks the route's access, and hands the request to it. */
+  private async handle(
+    route: Route,
+    captured: (string | undefined)[],
+    req: IncomingMessage,
+    url: URL,
+    requestId: string
+  ): Promise<Reply> {
+    const params = captured.map((p) => decodePathPart(p ?? ''))
+    const body = await readBody(req)
+    const rawPath = (req.url ?? '/').split('?')[0] as string
+    const request: Request = {
+      method: req.method ?? 'GET',
+      url,
+      rawPath,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      sourceIp: req.socket.remoteAddress ?? '',
+      protocol: `HTTP/${req.httpVersion}`,
+      params,
+      body,
+      requestId,
+      principal: null
+    }
+    request.principal = (await this.options.auth?.check(route.access, request)) ?? null
+    return route.handle(request)
   }
 }
 

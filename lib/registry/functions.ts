@@ -226,6 +226,19 @@ export class FunctionService {
     return record
   }
 
+  /**
+   * Live functions a name may mean when case is lost (a host name): the exact name if it is
+   * one, else every name equal to it ignoring case.
+   */
+  named(name: string): string[] {
+    if (this.registry.get(name) !== null) return [name]
+    const lower = name.toLowerCase()
+    return this.registry
+      .list()
+      .map((record) => record.name)
+      .filter((n) => n.toLowerCase() === lower)
+  }
+
   /** The stored code of a record, verified: module bytes, or the JS files. */
   async codeOf(record: FunctionRecord): Promise<Code> {
     const bytes = await this.registry.wasm(record.sha256)

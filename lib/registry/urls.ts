@@ -90,6 +90,11 @@ export class UrlService {
     return this.book.urls(name)
   }
 
+  /** The qualifiers ('' and aliases) the function has live URLs at. */
+  qualifiers(name: string): string[] {
+    return this.book.urls(name).map((u) => u.qualifier)
+  }
+
   /** The live URL configuration a request names, or null (serving: no function, no URL, 404). */
   lookup(name: string, qualifier: string): UrlRecord | null {
     const record = this.book.urlRecord(name, qualifier)

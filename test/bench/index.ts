@@ -8,7 +8,7 @@
  * js (a QuickJS handler: edge vs workerd, cold container, CPU-bound vs V8), mesh (shard RPC vs
  * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
  * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
- * echo through one worker).
+ * echo through one worker), url (a JS hello as a function URL: edge vs workerd).
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -23,7 +23,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   shards: () => import('./shards.js'),
   scaling: () => import('./scaling.js'),
   bigdata: () => import('./bigdata.js'),
-  wasi: () => import('./wasi.js')
+  wasi: () => import('./wasi.js'),
+  url: () => import('./url.js')
 }
 
 const { values: args } = parseArgs({

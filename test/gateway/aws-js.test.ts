@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -17,6 +15,7 @@ import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { converge, eventually, startCluster, type TestEdge } from '../support/cluster.js'
 import { stop, which } from '../support/processes.js'
+import { awsCli } from '../support/aws-cli.js'
 
 // JavaScript functions through AWS's own clients against a three-edge mesh: the AWS SDK and the
 // AWS CLI create a CommonJS and an ES module function from zips, invoke them (with the Tail
@@ -212,46 +211,9 @@ const sdk: Driver = {
 
 /** The AWS CLI (v1 or v2) on `aws`, with dummy credentials and files in `home`. */
 async function cliDriver(aws: string, home: string): Promise<Driver> {
-  await writeFile(join(home, 'config'), `[default]\nregion = ${REGION}\n`)
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    AWS_CONFIG_FILE: join(home, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: ''
-  }
-  const exec = async (args: string[]) => {
-    const child = spawn(aws, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk))
-    const [code] = (await once(child, 'close')) as [number | null]
-    return { code, out, err }
-  }
-  const version = await exec(['--version'])
-  // v2 reads blob arguments as base64 unless told otherwise; v1 has no such option (and sends
-  // them raw).
-  const v2 = /aws-cli\/2\./.test(version.out + version.err)
-  const run = (edge: TestEdge, args: string[]) =>
-    exec([
-      'lambda',
-      ...args,
-      '--endpoint-url',
-      edge.url,
-      '--output',
-      'json',
-      ...(v2 ? ['--cli-binary-format', 'raw-in-base64-out'] : [])
-    ])
-  const ok = async (edge: TestEdge, args: string[]) => {
-    const ran = await run(edge, args)
-    if (ran.code !== 0) throw new Error(`aws lambda ${args[0]}: exit ${ran.code}: ${ran.err}`)
-    return ran.out === '' ? {} : (JSON.parse(ran.out) as Record<string, unknown>)
-  }
+  const cli = await awsCli(aws, home, REGION)
+  const run = (edge: TestEdge, args: string[]) => cli.run('lambda', args, edge.url)
+  const ok = (edge: TestEdge, args: string[]) => cli.ok('lambda', args, edge.url)
   let zips = 0
   const zipFile = async (files: Record<string, string>) => {
     const path = join(home, `code-${++zips}.zip`)

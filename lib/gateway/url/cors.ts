@@ -12,16 +12,10 @@
 
 import type { IncomingHttpHeaders } from 'node:http'
 import { INVALID_PARAMETER } from '../../errors.js'
+import type { CorsConfig } from '../../wire/addressing.js'
 
-/** A function URL's CORS settings, as CreateFunctionUrlConfig takes them. */
-export interface CorsConfig {
-  AllowCredentials?: boolean
-  AllowHeaders?: string[]
-  AllowMethods?: string[]
-  AllowOrigins?: string[]
-  ExposeHeaders?: string[]
-  MaxAge?: number
-}
+/** A function URL's CORS settings, as CreateFunctionUrlConfig takes them (and the registry keeps). */
+export type { CorsConfig }
 
 /** API_Cors limits: items per header or origin list, and characters per item. */
 const MAX_ITEMS = 100
