@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import type tap from 'tap'
-import { request, type Dispatcher } from 'undici'
+import { Dispatcher, request } from 'undici'
 import { startDht, startEdge } from './processes.js'
 
 /** What tests need of tap to set up and clean up. */
@@ -50,17 +50,18 @@ export interface Answer {
  */
 export async function http(
   url: string,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
-  dispatcher?: Dispatcher
+  via?: Dispatcher | Record<string, string>
 ): Promise<Answer> {
+  const dispatcher = via instanceof Dispatcher ? via : undefined
+  const extra = via instanceof Dispatcher ? {} : (via ?? {})
   const res = await request(url + path, {
     method,
     ...(dispatcher === undefined ? {} : { dispatcher }),
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extra },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
   })
   const text = await res.body.text()
   const json = text === '' ? {} : (JSON.parse(text) as unknown)
@@ -128,7 +129,8 @@ export const TEST_REGIONS = ['us-west-sfo', 'us-east-iad', 'eu-central-fra'] as 
 export async function startCluster(
   t: TestLike,
   count: number,
-  key = 'ab'.repeat(32)
+  key = 'ab'.repeat(32),
+  env: Record<string, string> = {}
 ): Promise<{ bootstrap: string; key: string; edges: TestEdge[] }> {
   const { bootstrap } = await startDht(t)
   const names = Array.from({ length: count }, (_, i) => `edge-${String.fromCharCode(97 + i)}`)
@@ -139,7 +141,8 @@ export async function startCluster(
         t,
         { name, region: TEST_REGIONS[i % TEST_REGIONS.length]!, dir: join(root, name) },
         bootstrap,
-        key
+        key,
+        env
       )
     )
   )
@@ -151,13 +154,15 @@ export async function startClusterEdge(
   t: TestLike,
   edge: { name: string; region: string; dir: string },
   bootstrap: string,
-  key: string
+  key: string,
+  env: Record<string, string> = {}
 ): Promise<TestEdge> {
   const { child, url, logs } = await startEdge(t, edge.dir, {
     SWARMLAMBDA_NODE_NAME: edge.name,
     SWARMLAMBDA_REGION: edge.region,
     SWARMLAMBDA_CLUSTER_KEY: key,
-    SWARMLAMBDA_BOOTSTRAP: bootstrap
+    SWARMLAMBDA_BOOTSTRAP: bootstrap,
+    ...env
   })
   return { ...edge, url, child, logs }
 }
