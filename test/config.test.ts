@@ -22,9 +22,16 @@ t.test('defaults', async (t) => {
     maxDatasetItems: 10_000_000,
     maxTimeoutMs: 900_000,
     maxMemoryMb: 4_095,
-    containerBudgetMb: 256
+    containerBudgetMb: 256,
+    urlDomain: 'lambda.mesh:8790'
   })
   t.ok(Object.isFrozen(config))
+})
+
+t.test('function URLs live under --url-domain', async (t) => {
+  t.equal(loadConfig({ 'url-domain': 'Fn.Example.COM' }, {}).urlDomain, 'fn.example.com')
+  t.equal(loadConfig({}, { SWARMLAMBDA_URL_DOMAIN: 'edge.test:80' }).urlDomain, 'edge.test:80')
+  t.throws(() => loadConfig({ 'url-domain': 'http://x/' }, {}), /is not domain\[:port\]/)
 })
 
 t.test('environment variables, overridden by flags', async (t) => {
