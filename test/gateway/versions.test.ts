@@ -144,6 +144,8 @@ t.test('aliases: create, get, update with a routing config, list, delete', async
     ran[version] = (ran[version] ?? 0) + 1
   }
   t.ok(Math.abs((ran['2'] as number) / 1_000 - 0.3) <= 0.05, `version 2 ran ${ran['2']} of 1,000`)
+  // The golden-ratio walk, not a coin: within 3 calls of the weight (a coin: ±14 is one sigma).
+  t.ok(Math.abs((ran['2'] as number) - 300) <= 3, 'the split is as even as the sequence makes it')
   t.equal((ran['1'] as number) + (ran['2'] as number), 1_000)
 
   const latestSplit = await http('PUT', `${fns}/ver/aliases/prod`, { FunctionVersion: '$LATEST' })
