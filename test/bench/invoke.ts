@@ -28,13 +28,18 @@ const WORKERD_VERSION = '1.20261117.1'
 const WASM = fileURLToPath(new URL('../../../functions/build/sum.wasm', import.meta.url))
 const BODY = JSON.stringify({ dataset: Array.from({ length: 100 }, (_, i) => i + 1) })
 
-/** A server under load: where it listens, the JSON it is sent and how its answer starts. */
+/**
+ * A server under load: where it listens, what it is sent (a POST of JSON unless `method` says
+ * GET; `headers` added, e.g. a function URL's Host) and how its answer starts.
+ */
 export interface Target {
-  name: 'edge' | 'roofline' | 'workerd'
+  name: string
   origin: string
   path: string
   body: string
   answer: string
+  method?: 'GET' | 'POST'
+  headers?: Record<string, string>
 }
 export interface Figures {
   rps: number
@@ -172,7 +177,12 @@ const mainWorker :Workerd.Worker = (
 }
 
 async function call(pool: Pool, target: Target): Promise<void> {
-  const res = await pool.request({ method: 'POST', path: target.path, body: target.body })
+  const res = await pool.request({
+    method: target.method ?? 'POST',
+    path: target.path,
+    ...(target.method === 'GET' ? {} : { body: target.body }),
+    ...(target.headers === undefined ? {} : { headers: target.headers })
+  })
   const text = await res.body.text()
   if (res.statusCode !== 200 || !text.startsWith(target.answer)) {
     throw new Error(`${target.name}: ${res.statusCode} ${text.slice(0, 200)}`)
@@ -243,10 +253,16 @@ async function wrk(
   connections: number,
   seconds: number
 ): Promise<Figures> {
-  const script = join(context.dir, 'post.lua')
+  const script = join(context.dir, `${target.name}.lua`)
+  // wrk sends its own Host unless the script sets exactly `Host`: header names go as given.
+  const headers = Object.entries(target.headers ?? {})
+    .map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}\n`)
+    .join('')
   await writeFile(
     script,
-    `wrk.method = "POST"\nwrk.body = '${target.body}'\nwrk.headers["Content-Type"] = "application/json"\n`
+    target.method === 'GET'
+      ? `wrk.method = "GET"\n${headers}`
+      : `wrk.method = "POST"\nwrk.body = '${target.body}'\nwrk.headers["Content-Type"] = "application/json"\n${headers}`
   )
   const url = target.origin + target.path
   const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]
@@ -287,7 +303,7 @@ export const run: Bench = async (options) => {
       'roofline ready'
     )
     const sum = { body: BODY, answer: '{"result":5050' }
-    const targets: Target[] = [
+    const targets: (Target & { name: 'edge' | 'roofline' | 'workerd' })[] = [
       { name: 'edge', origin: edge.url, path: '/2015-03-31/functions/sum/invocations', ...sum },
       {
         name: 'roofline',
@@ -297,7 +313,7 @@ export const run: Bench = async (options) => {
       },
       { name: 'workerd', origin: await workerd(context), path: '/', ...sum }
     ]
-    const figures = {} as Record<Target['name'], Figures>
+    const figures = {} as Record<'edge' | 'roofline' | 'workerd', Figures>
     for (const target of targets) {
       figures[target.name] = await measure(context, target, LATENCY_CALLS, SECONDS)
     }

@@ -14,19 +14,12 @@
  * installed, else undici) and connection counts. Both answers are checked to be exactly
  * `hello /bench` before anything is measured. Targets: edge/workerd rps ≥ 1, p50 ≤ 1.25 (as js.ts).
  *
- * invoke.ts's `measure()` only POSTs a JSON body with no extra headers, so the GET with a Host
- * header is measured by this file's own warm-up, wrk script and undici loop, built the same way.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import { Pool } from 'undici'
-import { Cleanups, percentile, round, type Bench, type Target as Goal } from './bench.js'
+import { Cleanups, round, type Bench, type Target as Goal } from './bench.js'
 import {
   CONNECTIONS,
   figuresLine,
+  measure,
   startEdge,
   workerd,
   WRK,
@@ -44,8 +37,6 @@ const ANSWER = `hello ${PATH}`
 
 /** Calls timed one at a time when wrk is not installed (a quarter with --quick). */
 const LATENCY_CALLS = 2_000
-/** Checked calls on one connection before each measurement (as invoke.ts's `measure()`). */
-const WARMUP_CALLS = 200
 const TARGET_RPS_RATIO = 1
 const TARGET_P50_RATIO = 1.25
 
@@ -81,96 +72,6 @@ export default {
 }
 `
 
-/** A server of the hello handler: where it listens and the headers each GET of PATH carries. */
-interface Server {
-  name: 'edge' | 'workerd'
-  origin: string
-  headers: Record<string, string>
-}
-
-/** One GET of PATH; the answer must be exactly ANSWER, 200, text/plain. */
-async function call(pool: Pool, server: Server): Promise<void> {
-  const res = await pool.request({ method: 'GET', path: PATH, headers: server.headers })
-  const text = await res.body.text()
-  const type = String(res.headers['content-type'] ?? '')
-  if (res.statusCode !== 200 || text !== ANSWER || !type.startsWith('text/plain')) {
-    throw new Error(`${server.name}: ${res.statusCode} ${type} ${text.slice(0, 200)}`)
-  }
-}
-
-/** rps at CONNECTIONS connections and p50/p99 at one, after a checked warm-up. */
-async function measure(
-  context: Context,
-  server: Server,
-  latencyCalls: number,
-  seconds: number
-): Promise<Figures> {
-  const one = new Pool(server.origin, { connections: 1 })
-  for (let i = 0; i < WARMUP_CALLS; i++) await call(one, server)
-  if (WRK) {
-    await one.close()
-    const latency = await wrk(context, server, 1, Math.max(2, Math.round(seconds / 2)))
-    const load = await wrk(context, server, CONNECTIONS, seconds)
-    return { rps: load.rps, p50_us: latency.p50_us, p99_us: latency.p99_us }
-  }
-  const samples: number[] = []
-  for (let i = 0; i < latencyCalls; i++) {
-    const t0 = performance.now()
-    await call(one, server)
-    samples.push((performance.now() - t0) * 1000)
-  }
-  await one.close()
-
-  const many = new Pool(server.origin, { connections: CONNECTIONS })
-  let done = 0
-  const end = performance.now() + seconds * 1000
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < end) {
-        await call(many, server)
-        done++
-      }
-    })
-  )
-  await many.close()
-  return {
-    rps: Math.round(done / seconds),
-    p50_us: Math.round(percentile(samples, 0.5)),
-    p99_us: Math.round(percentile(samples, 0.99))
-  }
-}
-
-/** One wrk run of GETs with the server's headers (wrk sends a Host set in its script). */
-async function wrk(
-  context: Context,
-  server: Server,
-  connections: number,
-  seconds: number
-): Promise<Figures> {
-  const script = join(context.dir, `get-${server.name}.lua`)
-  const headers = Object.entries(server.headers)
-    .map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}\n`)
-    .join('')
-  await writeFile(script, `wrk.method = "GET"\n${headers}`)
-  const url = server.origin + PATH
-  const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]
-  const child = spawn('wrk', argv, { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  const [code] = (await once(child, 'exit')) as [number | null]
-  if (code !== 0) throw new Error(`wrk exited with ${code}: ${out}`)
-  if (/Non-2xx|Socket errors/.test(out)) throw new Error(`${server.name}: wrk saw errors\n${out}`)
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
-  const at = (p: string) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out)
-    if (m === null) throw new Error(`wrk printed no ${p}%: ${out}`)
-    const scale = { us: 1, ms: 1_000, s: 1_000_000 }[m[2] as 'us' | 'ms' | 's']
-    return Math.round(Number(m[1]) * scale)
-  }
-  if (rps === null) throw new Error(`wrk printed no requests/s: ${out}`)
-  return { rps: Math.round(Number(rps[1])), p50_us: at('50'), p99_us: at('99') }
-}
-
 /** Deploys the hello function on `edge` with a URL config; resolves with the URL's Host. */
 async function deploy(edge: string): Promise<string> {
   const deployed = await fetch(`${edge}/functions`, {
@@ -199,22 +100,19 @@ export const run: Bench = async (options) => {
   const seconds = quick ? 2 : 5
   const cleanups = new Cleanups()
   const context: Context = { dir: await cleanups.dir('url'), cleanups }
-  const figures = {} as Record<Server['name'], Figures>
+  const figures = {} as Record<'edge' | 'workerd', Figures>
   let host: string
   try {
     const edge = await startEdge(context)
     host = await deploy(edge)
     const worker = await workerd(context, { worker: WORKER, probe: '' })
-    const servers: Server[] = [
+    const common = { path: PATH, body: '', answer: ANSWER, method: 'GET' as const }
+    const servers = [
       // `Host`, capitalized: wrk adds its own unless its script sets exactly that key.
-      { name: 'edge', origin: edge, headers: { Host: host } },
-      { name: 'workerd', origin: worker, headers: {} }
+      { ...common, name: 'edge' as const, origin: edge, headers: { Host: host } },
+      { ...common, name: 'workerd' as const, origin: worker }
     ]
-    // Both answer exactly ANSWER before anything is measured (a wrong Host would be a 404).
-    for (const server of servers) {
-      const pool = new Pool(server.origin, { connections: 1 })
-      await call(pool, server).finally(() => pool.close())
-    }
+    // measure() checks every warm-up answer: a wrong Host (a 404) fails the bench.
     for (const server of servers) {
       // A first, discarded measurement warms the server up (as js.ts: QuickJS's Wasm tiers up).
       if (!quick) await measure(context, server, LATENCY_CALLS, 2)
