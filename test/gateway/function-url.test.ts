@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { Hash } from '@smithy/hash-node'
 import { SignatureV4 } from '@smithy/signature-v4'
 import t from 'tap'
@@ -283,3 +285,37 @@ t.test(
     t.equal((await get('site--live.lambda.mesh', '/')).status, 404)
   }
 )
+
+const BUILD = new URL('../../../functions/build/', import.meta.url)
+const WASI_C = new URL('wasi-c-echo.wasm', BUILD)
+t.test('an ABI v2 module and a WASI command answer their URLs too', async (t) => {
+  const greet = await readFile(new URL('greet.wasm', BUILD))
+  const v2 = await http(
+    'POST',
+    '/functions',
+    { name: 'greet', wasm_base64: greet.toString('base64') },
+    auth
+  )
+  t.equal(v2.status, 201)
+  t.equal((await urlConfig('greet', { AuthType: 'NONE' })).status, 201)
+  const greeted = await get('greet.lambda.mesh', '/hi')
+  t.equal(greeted.status, 200)
+  t.equal(greeted.headers['content-type'], 'application/json')
+  t.equal(greeted.text, '{"greeting":"Hello, world!","length":13}', 'the event has no name')
+
+  if (!existsSync(WASI_C)) {
+    t.comment('npm run build:wasi did not build the C example: its URL is not checked')
+    return
+  }
+  const c = await readFile(WASI_C)
+  t.equal(
+    (await http('POST', '/functions', { name: 'cecho', wasm_base64: c.toString('base64') }, auth))
+      .status,
+    201
+  )
+  t.equal((await urlConfig('cecho', { AuthType: 'NONE' })).status, 201)
+  const echoed = await get('cecho.lambda.mesh', '/')
+  t.equal(echoed.status, 200)
+  t.equal(echoed.headers['content-type'], 'application/json')
+  t.strictSame(JSON.parse(echoed.text), { greeting: 'Hello, world!', count: 0, sum: 0, env: null })
+})
