@@ -291,11 +291,7 @@ export const run: Bench = async (options) => {
   try {
     const edge = { url: await startEdge(context) }
     const wasm = await readFile(WASM)
-    const deployed = await fetch(`${edge.url}/functions`, {
-      method: 'POST',
-      body: JSON.stringify({ name: 'sum', wasm_base64: wasm.toString('base64') })
-    })
-    if (deployed.status !== 201) throw new Error(`deploy: ${deployed.status}`)
+    await created(`${edge.url}/functions`, { name: 'sum', wasm_base64: wasm.toString('base64') })
     const roofline = await started(
       context,
       process.execPath,
@@ -390,4 +386,12 @@ async function until(ready: () => Promise<boolean>, dead: () => boolean): Promis
     if (Date.now() > deadline || dead()) throw new Error('a process did not start')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+/** POSTs `body` as JSON to `url`; throws unless the answer is 201 (a deploy, a URL config). */
+export async function created(url: string, body: object): Promise<string> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) })
+  const text = await res.text()
+  if (res.status !== 201) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 200)}`)
+  return text
 }

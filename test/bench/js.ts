@@ -22,6 +22,7 @@ import { WasmPool } from '../../lib/executor/pool.js'
 import { Cleanups, median, round, type Bench, type Target as Goal } from './bench.js'
 import {
   CONNECTIONS,
+  created,
   figuresLine,
   measure,
   startEdge,
@@ -125,16 +126,7 @@ async function hello(quick: boolean) {
   const context: Context = { dir: await cleanups.dir('js'), cleanups }
   try {
     const edge = await startEdge(context)
-    const deployed = await fetch(`${edge}/functions`, {
-      method: 'POST',
-      body: JSON.stringify({
-        name: 'hello',
-        handler: 'index.handler',
-        files: { 'index.js': HELLO }
-      })
-    })
-    if (deployed.status !== 201)
-      throw new Error(`deploy: ${deployed.status} ${await deployed.text()}`)
+    await created(`${edge}/functions`, { name: 'hello', files: { 'index.js': HELLO } })
     const path = '/2015-03-31/functions/hello/invocations'
     const worker = await workerd(context, { worker: WORKER, probe: HELLO_EVENT })
     await checkAnswer('edge', edge + path)

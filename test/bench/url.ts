@@ -18,6 +18,7 @@
 import { Cleanups, round, type Bench, type Target as Goal } from './bench.js'
 import {
   CONNECTIONS,
+  created,
   figuresLine,
   measure,
   startEdge,
@@ -74,24 +75,10 @@ export default {
 
 /** Deploys the hello function on `edge` with a URL config; resolves with the URL's Host. */
 async function deploy(edge: string): Promise<string> {
-  const deployed = await fetch(`${edge}/functions`, {
-    method: 'POST',
-    body: JSON.stringify({
-      name: 'hello',
-      handler: 'index.handler',
-      files: { 'index.js': HANDLER }
-    })
-  })
-  if (deployed.status !== 201)
-    throw new Error(`deploy: ${deployed.status} ${await deployed.text()}`)
-  const created = await fetch(`${edge}/2021-10-31/functions/hello/url`, {
-    method: 'POST',
-    body: JSON.stringify({ AuthType: 'NONE' })
-  })
-  const text = await created.text()
-  if (created.status !== 201) throw new Error(`function URL: ${created.status} ${text}`)
-  const { FunctionUrl } = JSON.parse(text) as { FunctionUrl?: unknown }
-  if (typeof FunctionUrl !== 'string') throw new Error(`function URL: no FunctionUrl in ${text}`)
+  await created(`${edge}/functions`, { name: 'hello', files: { 'index.js': HANDLER } })
+  const url = await created(`${edge}/2021-10-31/functions/hello/url`, { AuthType: 'NONE' })
+  const { FunctionUrl } = JSON.parse(url) as { FunctionUrl?: unknown }
+  if (typeof FunctionUrl !== 'string') throw new Error(`function URL: no FunctionUrl in ${url}`)
   return new URL(FunctionUrl).host
 }
 

@@ -202,42 +202,24 @@ t.test('AuthType AWS_IAM: unsigned 403, signed with an edge key 200', async (t) 
   await urlConfig('private', { AuthType: 'AWS_IAM' })
   const unsigned = await get('private.lambda.mesh', '/')
   t.equal(unsigned.status, 403)
-  const host = `private.lambda.mesh:${port}`
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: KEY.id, secretAccessKey: KEY.secret },
-    region: edge.config.region,
-    service: 'lambda',
-    sha256: Hash.bind(null, 'sha256')
-  })
-  const signed = await signer.sign({
-    method: 'GET',
-    protocol: 'http:',
-    hostname: host,
-    path: '/who',
-    query: {},
-    headers: { host }
-  })
-  const answer = await get('private.lambda.mesh', '/who', {
-    headers: Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host')
-  })
+  /** Headers of a GET of /who signed (SigV4, service lambda) with the given secret. */
+  const signedWith = async (secret: string) => {
+    const host = `private.lambda.mesh:${port}`
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: KEY.id, secretAccessKey: secret },
+      region: edge.config.region,
+      service: 'lambda',
+      sha256: Hash.bind(null, 'sha256')
+    })
+    const request = { method: 'GET', protocol: 'http:', hostname: host, path: '/who' }
+    const signed = await signer.sign({ ...request, query: {}, headers: { host } })
+    return Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host')
+  }
+  const answer = await get('private.lambda.mesh', '/who', { headers: await signedWith(KEY.secret) })
   t.equal(answer.status, 200, answer.text)
   t.strictSame(JSON.parse(answer.text), { caller: KEY.id })
-  const wrong = new SignatureV4({
-    credentials: { accessKeyId: KEY.id, secretAccessKey: 'not-the-secret-at-all' },
-    region: edge.config.region,
-    service: 'lambda',
-    sha256: Hash.bind(null, 'sha256')
-  })
-  const forged = await wrong.sign({
-    method: 'GET',
-    protocol: 'http:',
-    hostname: host,
-    path: '/who',
-    query: {},
-    headers: { host }
-  })
   const refused = await get('private.lambda.mesh', '/who', {
-    headers: Object.entries(forged.headers).filter(([name]) => name.toLowerCase() !== 'host')
+    headers: await signedWith('not-the-secret-at-all')
   })
   t.equal(refused.status, 403)
 })

@@ -82,18 +82,22 @@ t.test(
     )
     t.equal(config.status, 201)
     t.equal(config.body.FunctionUrl, 'http://hello.lambda.mesh:8790/')
-    for (const edge of edges) {
-      await eventually(`the URL config on ${edge.name}`, async () => {
-        const got = await http(
-          edge.url,
-          'GET',
-          '/2021-10-31/functions/hello/url',
-          undefined,
-          BEARER
-        )
-        return got.status === 200 ? true : undefined
-      })
+    /** Waits until every edge's URL config for hello has `authType` (it replicates). */
+    const everywhere = async (authType: string) => {
+      for (const edge of edges) {
+        await eventually(`AuthType ${authType} on ${edge.name}`, async () => {
+          const got = await http(
+            edge.url,
+            'GET',
+            '/2021-10-31/functions/hello/url',
+            undefined,
+            BEARER
+          )
+          return got.body.AuthType === authType ? true : undefined
+        })
+      }
     }
+    await everywhere('NONE')
 
     const curl = async (host: string, path: string, args: string[] = []) => {
       const { stdout } = await promisify(execFile)(
@@ -197,18 +201,7 @@ t.test(
       BEARER
     )
     t.equal(iam.status, 200)
-    for (const edge of edges) {
-      await eventually(`AWS_IAM on ${edge.name}`, async () => {
-        const got = await http(
-          edge.url,
-          'GET',
-          '/2021-10-31/functions/hello/url',
-          undefined,
-          BEARER
-        )
-        return got.body.AuthType === 'AWS_IAM' ? true : undefined
-      })
-    }
+    await everywhere('AWS_IAM')
     t.equal((await curl('hello.lambda.mesh', '/a')).status, 403)
     const signed = await curl('hello.lambda.mesh', '/a', [
       '--aws-sigv4',
@@ -220,18 +213,7 @@ t.test(
     const signedEvent = JSON.parse(signed.body.toString()) as Record<string, any>
     t.equal(signedEvent.requestContext.authorizer.iam.accessKey, KEY.id)
     await http(proxyUrl, 'PUT', '/2021-10-31/functions/hello/url', { AuthType: 'NONE' }, BEARER)
-    for (const edge of edges) {
-      await eventually(`NONE on ${edge.name}`, async () => {
-        const got = await http(
-          edge.url,
-          'GET',
-          '/2021-10-31/functions/hello/url',
-          undefined,
-          BEARER
-        )
-        return got.body.AuthType === 'NONE' ? true : undefined
-      })
-    }
+    await everywhere('NONE')
 
     // The edge the proxy prefers dies: the URL keeps answering from the others.
     const before = await curl('hello.lambda.mesh', '/x')
