@@ -125,7 +125,8 @@ export const invokeCommand: Command = {
   summary: 'invoke a function with a dataset',
   usage: `swarm-lambda invoke NAME (--dataset JSON | --dataset-file FILE) [--type RequestResponse|Event|DryRun] [--tail]
 
-Invokes NAME through the AWS Invoke path. For ABI v1 the dataset is a JSON array of
+Invokes NAME through the AWS Invoke path (NAME may name a version or an alias: NAME:3,
+NAME:prod). For ABI v1 the dataset is a JSON array of
 integers (sent as {"dataset": [...]}); for ABI v2 it is sent as the raw payload. Prints the
 answer; a function error prints its type and exits 1.
 

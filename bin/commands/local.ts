@@ -1,6 +1,6 @@
 import { parseDataset } from '../../lib/dataset.js'
 import { HOST_IMPORTS, type HostImportName } from '../../lib/wasm/host-imports.js'
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS } from '../../lib/registry/functions.js'
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS } from '../../lib/registry/settings.js'
 import { PAGES_PER_MB, validate, type PolicyOptions } from '../../lib/wasm/policy.js'
 import { WasmPool } from '../../lib/executor/pool.js'
 import {

@@ -1,5 +1,5 @@
 import { FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
-import type { Settings } from '../registry/functions.js'
+import type { Settings } from '../registry/settings.js'
 import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
 import type { Fields } from './fields.js'
 import { LATEST } from '../registry/versions.js'

@@ -1,5 +1,5 @@
 import { INVALID_PARAMETER } from '../errors.js'
-import type { Code } from '../registry/functions.js'
+import type { Code } from '../registry/settings.js'
 import { checkFiles, jsFilesFromZip } from '../runtimes/js/package.js'
 import type { Fields } from './fields.js'
 import { wasmFromCode } from './zip.js'

@@ -1,62 +1,24 @@
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import { shapeOf, type Executable } from '../runtimes/contract.js'
-import { ENGINE_MIN_PAGES } from '../runtimes/js/engine.js'
-import {
-  DEFAULT_NODE_RUNTIME,
-  jsFunction,
-  NODE_RUNTIMES,
-  parseHandler,
-  type JsFunction
-} from '../runtimes/js/function.js'
+import { jsFunction, type JsFunction } from '../runtimes/js/function.js'
 import { WASI_HANDLER, WASI_RUNTIME, wasiFunction } from '../runtimes/wasi/function.js'
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
-import {
-  codeBundle,
-  decode,
-  REDUCERS,
-  type FunctionRecord,
-  type Reduce,
-  type ShardConfig
-} from '../wire/messages.js'
-import { checkEnvironment } from './environment.js'
+import { codeBundle, decode, type FunctionRecord, type ShardConfig } from '../wire/messages.js'
 import type { FunctionSpec, Registry } from './registry.js'
-
-export const DEFAULT_TIMEOUT_MS = 3_000
-export const MAX_TIMEOUT_MS = 900_000 // AWS's own ceiling: 15 minutes
-export const DEFAULT_MEMORY_MB = 128
-export const MAX_MEMORY_MB = 4_095 // wasm32 addresses 4 GiB, less one page
-/** A header is parameters, sent with every shard: it must stay small. */
-export const MAX_HEADER_ITEMS = 1_024
-/** The smallest memory a JS function can have: QuickJS's own floor. */
-export const MIN_JS_MEMORY_MB = ENGINE_MIN_PAGES / PAGES_PER_MB
-const NAME = /^[a-zA-Z0-9_-]{1,64}$/
-
-/** A function's code: a Wasm module, or the files of a JS package. */
-export type Code = { wasm: Uint8Array } | { files: Map<string, string> }
-
-/** A function's settings, from either API, parsed but not yet checked. */
-export interface Settings {
-  reduce?: Reduce | undefined
-  timeoutMs?: number | undefined
-  memoryMb?: number | undefined
-  headerItems?: number | undefined
-  concurrency?: number | undefined
-  maxDatasetItems?: number | undefined
-  runtime?: string | undefined
-  role?: string | undefined
-  handler?: string | undefined
-  description?: string | undefined
-  environment?: Record<string, string> | undefined
-}
-
-/** Settings checked, defaults filled in, but the reducer's and the handler's: those depend on
- * what the code turns out to be (JS, one of our ABIs, a WASI command). */
-type Settled = Omit<Required<Settings>, 'reduce' | 'handler'> & {
-  reduce: Reduce | undefined
-  handler: string | undefined
-}
+import {
+  checkLimit,
+  checkName,
+  DEFAULT_MEMORY_MB,
+  NO_CAPS,
+  settingsOf,
+  settle,
+  type Code,
+  type FunctionCaps,
+  type Settings,
+  type Settled
+} from './settings.js'
 
 /** A deploy request, from either API, parsed but not yet checked. */
 export interface DeployRequest extends Settings {
@@ -64,21 +26,6 @@ export interface DeployRequest extends Settings {
   code: Code
   /** AWS CreateFunction refuses an existing name; the seed API replaces it with a new version. */
   replace: boolean
-}
-
-/** This edge's caps on what a function may have (see Config). */
-export interface FunctionCaps {
-  maxTimeoutMs: number
-  maxMemoryMb: number
-  maxDatasetItems: number
-  maxConcurrency: number
-}
-
-const NO_CAPS: FunctionCaps = {
-  maxTimeoutMs: MAX_TIMEOUT_MS,
-  maxMemoryMb: MAX_MEMORY_MB,
-  maxDatasetItems: Number.MAX_SAFE_INTEGER,
-  maxConcurrency: Number.MAX_SAFE_INTEGER
 }
 
 /** A function ready to run: its record and its executable. */
@@ -105,7 +52,7 @@ export class FunctionService {
   /** Checks, validates and stores a function; returns its new record. */
   async deploy(request: DeployRequest): Promise<FunctionRecord> {
     checkName(request.name)
-    const settings = this.settle(request, request.code)
+    const settings = settle(request, request.code, this.caps)
     if (!request.replace && this.registry.get(request.name) !== null) {
       throw FUNCTION_EXISTS(request.name)
     }
@@ -121,7 +68,7 @@ export class FunctionService {
         `must hold a ${record.kind === 'nodejs' ? 'JS package' : 'Wasm module'}, as the function was created with`
       )
     }
-    return this.store(name, code, this.settle(settingsOf(record), code))
+    return this.store(name, code, settle(settingsOf(record), code, this.caps))
   }
 
   /** UpdateFunctionConfiguration: the same code, settings changed where given. */
@@ -129,7 +76,7 @@ export class FunctionService {
     const record = await this.get(name)
     const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
     const code = await this.codeOf(record)
-    return this.store(name, code, this.settle({ ...settingsOf(record), ...given }, code))
+    return this.store(name, code, settle({ ...settingsOf(record), ...given }, code, this.caps))
   }
 
   /**
@@ -256,56 +203,6 @@ export class FunctionService {
     if (!(await this.registry.delete(name))) throw FUNCTION_NOT_FOUND(name)
   }
 
-  /** Settings checked against this edge's caps, defaults filled in (but those of `Settled`). */
-  private settle(settings: Settings, code: Code): Settled {
-    const { maxTimeoutMs, maxMemoryMb } = this.caps
-    const js = 'files' in code
-    const timeoutMs = settings.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
-      throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${maxTimeoutMs} ms here`)
-    }
-    const memoryMb = settings.memoryMb ?? Math.min(DEFAULT_MEMORY_MB, maxMemoryMb)
-    const minMemoryMb = js ? MIN_JS_MEMORY_MB : 1
-    if (!Number.isInteger(memoryMb) || memoryMb < minMemoryMb || memoryMb > maxMemoryMb) {
-      throw INVALID_PARAMETER(
-        'memory',
-        `must be an integer from ${minMemoryMb} to ${maxMemoryMb} MB here${js ? ' (a JS engine needs 16 MB)' : ''}`
-      )
-    }
-    const headerItems = settings.headerItems ?? 0
-    if (!Number.isInteger(headerItems) || headerItems < 0 || headerItems > MAX_HEADER_ITEMS) {
-      throw INVALID_PARAMETER('headerItems', `must be an integer from 0 to ${MAX_HEADER_ITEMS}`)
-    }
-    if (settings.reduce !== undefined && !REDUCERS.includes(settings.reduce)) {
-      throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
-    }
-    const runtime = settings.runtime ?? (js ? DEFAULT_NODE_RUNTIME : 'provided.al2023')
-    if (js && !(NODE_RUNTIMES as readonly string[]).includes(runtime)) {
-      throw INVALID_PARAMETER('Runtime', `must be one of ${NODE_RUNTIMES.join(', ')} for JS code`)
-    }
-    const handler = settings.handler ?? (js ? 'index.handler' : undefined)
-    if (handler !== undefined && js) parseHandler(handler)
-    return {
-      // Defaults that depend on what the code turns out to be are the store's (a WASI command,
-      // say, is only known once validated).
-      reduce: settings.reduce,
-      timeoutMs,
-      memoryMb,
-      headerItems,
-      concurrency: checkLimit('concurrency', settings.concurrency, this.caps.maxConcurrency),
-      maxDatasetItems: checkLimit(
-        'maxDatasetItems',
-        settings.maxDatasetItems,
-        this.caps.maxDatasetItems
-      ),
-      runtime,
-      role: settings.role ?? '',
-      handler,
-      description: settings.description ?? '',
-      environment: checkEnvironment(settings.environment ?? {})
-    }
-  }
-
   /** Validates the code under its settings (off-thread) and stores a new version. */
   private async store(name: string, code: Code, s: Settled): Promise<FunctionRecord> {
     const common = {
@@ -376,16 +273,6 @@ export class FunctionService {
   }
 }
 
-/** The settings a record was stored with (what an update starts from). */
-function settingsOf(record: FunctionRecord): Settings {
-  const { reduce, timeoutMs, memoryMb, headerItems, concurrency, maxDatasetItems } = record
-  const { runtime, role, handler, description, environment } = record
-  return {
-    ...{ reduce, timeoutMs, memoryMb, headerItems, concurrency, maxDatasetItems },
-    ...{ runtime, role, handler, description, environment }
-  }
-}
-
 /** What a member needs of a JS record besides its code (null for a Wasm module). */
 export function configOf(
   record: FunctionRecord,
@@ -395,22 +282,4 @@ export function configOf(
   if (record.kind === 'wasm') return null
   const { kind, name, runtime, handler, environment } = record
   return { kind, functionName: name, runtime, handler, environment, invokedArn, version }
-}
-
-/** An optional limit from 0 (none of its own) to the edge's cap. */
-function checkLimit(name: string, value: number | undefined, cap: number): number {
-  const limit = value ?? 0
-  if (!Number.isInteger(limit) || limit < 0 || limit > cap) {
-    throw INVALID_PARAMETER(name, `must be an integer from 0 (no limit of its own) to ${cap}`)
-  }
-  return limit
-}
-
-function checkName(name: string): void {
-  if (!NAME.test(name)) {
-    throw INVALID_PARAMETER(
-      'function name',
-      `"${name.slice(0, 80)}" must be 1-64 letters, digits, - or _`
-    )
-  }
 }

@@ -1,5 +1,6 @@
 import { INVALID_PARAMETER, INVALID_REQUEST } from '../errors.js'
-import { MAX_MEMORY_MB, MAX_TIMEOUT_MS, type FunctionService } from '../registry/functions.js'
+import type { FunctionService } from '../registry/functions.js'
+import { MAX_MEMORY_MB, MAX_TIMEOUT_MS } from '../registry/settings.js'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { logFunction } from '../scheduler/executors.js'
