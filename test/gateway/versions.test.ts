@@ -137,11 +137,13 @@ t.test('aliases: create, get, update with a routing config, list, delete', async
   t.equal(split.status, 200)
   t.strictSame(split.json().RoutingConfig, { AdditionalVersionWeights: { '2': 0.3 } })
   const ran = { '1': 0, '2': 0 } as Record<string, number>
-  for (let i = 0; i < 1_000; i++) {
-    const answer = await invoke('ver:prod')
-    const version = answer.headers['x-amz-executed-version'] as string
-    t.equal(answer.json().version, version, 'the version reported is the version that ran')
-    ran[version] = (ran[version] ?? 0) + 1
+  for (let i = 0; i < 1_000; i += 20) {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => invoke('ver:prod')))
+    for (const answer of answers) {
+      const version = answer.headers['x-amz-executed-version'] as string
+      t.equal(answer.json().version, version, 'the version reported is the version that ran')
+      ran[version] = (ran[version] ?? 0) + 1
+    }
   }
   t.ok(Math.abs((ran['2'] as number) / 1_000 - 0.3) <= 0.05, `version 2 ran ${ran['2']} of 1,000`)
   // The golden-ratio walk, not a coin: within 3 calls of the weight (a coin: ±14 is one sigma).

@@ -16,6 +16,8 @@ export interface JsSpec {
   /** The executor's cache key: code, handler, environment and memory together. */
   key: string
   functionName: string
+  /** `$LATEST` or a published number: each version of a function has a container of its own. */
+  version: string
   /** `path/to/file.exportName` (the export may be a dotted path). */
   handler: string
   /** Package-relative path → source text. */
@@ -79,6 +81,7 @@ export function jsFunction(source: JsSource): JsFunction {
       runtime: 'nodejs',
       key,
       functionName: source.functionName,
+      version: source.version ?? '$LATEST',
       handler: source.handler,
       files: source.files,
       environment,

@@ -27,13 +27,16 @@ export interface JsCall {
 
 /**
  * The JS runtime of one worker: the specs it was sent, and warm containers by key, least
- * recently used first. A function has at most one container here: loading a newer version of
- * it (code or configuration changed) drops the old one, so no call runs old code once the new
- * spec has arrived. Containers beyond the memory budget are dropped, oldest first.
+ * recently used first. A function version ($LATEST, or a published one) has at most one
+ * container here: loading a newer spec of it (code or configuration changed) drops the old one,
+ * so no call runs old code once the new spec has arrived; two versions (an alias's weighted
+ * split) keep a container each, as AWS keeps an environment per version. Containers beyond the
+ * memory budget are dropped, oldest first.
  */
 export class JsRunner {
   private readonly specs = new Map<string, JsSpec>()
   private readonly containers = new Map<string, Container>()
+  /** The key each function version (`slotOf`) runs now. */
   private readonly byFunction = new Map<string, string>()
   private evictions = 0
   private colds = 0
@@ -46,9 +49,9 @@ export class JsRunner {
   /** Takes a spec (the first time this worker runs that key). */
   load(spec: JsSpec): void {
     this.specs.set(spec.key, spec)
-    const previous = this.byFunction.get(spec.functionName)
+    const previous = this.byFunction.get(slotOf(spec))
     if (previous !== undefined && previous !== spec.key) this.containers.delete(previous)
-    this.byFunction.set(spec.functionName, spec.key)
+    this.byFunction.set(slotOf(spec), spec.key)
   }
 
   /** Forgets a spec and its container (the pool keeps each worker's specs bounded). */
@@ -56,8 +59,8 @@ export class JsRunner {
     const spec = this.specs.get(key)
     this.specs.delete(key)
     this.containers.delete(key)
-    if (spec !== undefined && this.byFunction.get(spec.functionName) === key) {
-      this.byFunction.delete(spec.functionName)
+    if (spec !== undefined && this.byFunction.get(slotOf(spec)) === key) {
+      this.byFunction.delete(slotOf(spec))
     }
   }
 
@@ -103,7 +106,7 @@ export class JsRunner {
         message: `An executor worker failed: ${err instanceof Error ? err.message : String(err)}`
       }
     }
-    if (this.specs.has(call.key) && this.byFunction.get(container.spec.functionName) === call.key) {
+    if (this.specs.has(call.key) && this.byFunction.get(slotOf(container.spec)) === call.key) {
       this.containers.set(call.key, container)
       this.trim(call.key)
     }
@@ -122,4 +125,9 @@ export class JsRunner {
       this.evictions++
     }
   }
+}
+
+/** A function version: what has one container at most. */
+function slotOf(spec: JsSpec): string {
+  return `${spec.functionName}\0${spec.version}`
 }

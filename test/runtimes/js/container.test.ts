@@ -13,7 +13,13 @@ t.teardown(() => pool.close())
 let serial = 0
 function js(
   files: Record<string, string>,
-  options: { handler?: string; memoryMb?: number; name?: string; env?: Record<string, string> } = {}
+  options: {
+    handler?: string
+    memoryMb?: number
+    name?: string
+    env?: Record<string, string>
+    version?: string
+  } = {}
 ): JsFunction {
   serial++
   const name = options.name ?? `fn${serial}`
@@ -25,7 +31,8 @@ function js(
     environment: options.env ?? {},
     memoryMb: options.memoryMb ?? 32,
     region: 'eu-central-fra',
-    runtime: 'nodejs20.x'
+    runtime: 'nodejs20.x',
+    ...(options.version === undefined ? {} : { version: options.version })
   })
 }
 
@@ -236,6 +243,26 @@ t.test('warm containers: module state persists per function, never across', asyn
   const updated = js({ 'index.js': source + ' // v2' }, { name: 'counter-a' })
   t.equal(await call(updated), 1)
   t.equal(await call(updated), 2)
+})
+
+t.test('two versions of one function keep a warm container each (an alias split)', async (t) => {
+  const source = 'let n = 0; exports.handler = async () => ++n'
+  const one = js({ 'index.js': source }, { name: 'split', version: '1' })
+  const two = js({ 'index.js': source + ' // two' }, { name: 'split', version: '2' })
+  const colds = () => pool.stats().containers.colds
+  const before = colds()
+  for (let i = 1; i <= 5; i++) {
+    t.equal(await call(one), i, `version 1, call ${i}: warm`)
+    t.equal(await call(two), i, `version 2, call ${i}: warm`)
+  }
+  t.equal(colds() - before, 2, 'one cold start per version, not one per alternation')
+  // A new spec of version 1 (its own key) replaces version 1's container only.
+  const oneAgain = js(
+    { 'index.js': source + ' // one, redeployed' },
+    { name: 'split', version: '1' }
+  )
+  t.equal(await call(oneAgain), 1)
+  t.equal(await call(two), 6)
 })
 
 t.test('hostile code: each a typed error, the worker lives, the next call works', async (t) => {
