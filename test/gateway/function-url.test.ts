@@ -250,6 +250,7 @@ t.test(
     t.equal((await get('SITE.lambda.mesh', '/')).text, 'v$LATEST', 'hosts match any case')
     t.equal((await get('nothing.lambda.mesh', '/')).status, 404)
     t.equal((await get('site--gone.lambda.mesh', '/')).status, 404)
+    t.equal((await get('site--.lambda.mesh', '/')).status, 404, 'an empty alias is no alias')
     t.equal((await urlConfig('site', { AuthType: 'NONE' }, '?Qualifier=1')).status, 400)
 
     const v1 = await http(

@@ -14,7 +14,7 @@ import {
 } from './bodies.js'
 import { badBase64, badModules, badZips, zipBombs } from './code.js'
 import { badCredentials, badHeaders, prototypeHeaders } from './headers.js'
-import { badEscapes, badQueries, badReferences, unknownRoutes } from './routes.js'
+import { badAddresses, badEscapes, badQueries, badReferences, unknownRoutes } from './routes.js'
 import { rawCases, runRaw } from './raw.js'
 import { startDrips } from './sockets.js'
 import { eachLimit, type Input, type Outcome, Rng, send, Tally } from './support.js'
@@ -57,6 +57,14 @@ t.test('hostile HTTP input gets typed errors, and the edge stays up and responsi
   await deploy('sum', SUM)
   await deploy('echo', ECHO)
   await deploy('target', SUM)
+  const url = await send(pool, {
+    category: 'setup',
+    method: 'POST',
+    path: '/2021-10-31/functions/echo/url',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ AuthType: 'NONE', Cors: { AllowOrigins: ['*'] } })
+  })
+  t.equal('status' in url && url.status, 201, 'a function URL for echo')
 
   const rng = new Rng(SEED)
   const tally = new Tally()
@@ -77,7 +85,8 @@ t.test('hostile HTTP input gets typed errors, and the edge stays up and responsi
     ...unknownRoutes(),
     ...badHeaders(),
     ...badCredentials(),
-    ...badQueries()
+    ...badQueries(),
+    ...badAddresses()
   ]
   const rawWrong: string[] = []
   const cases = rawCases(rng)

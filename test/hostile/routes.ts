@@ -257,3 +257,92 @@ export function badQueries(): Input[] {
   }
   return inputs
 }
+
+/** Host labels a function URL request may carry: empty, separators only, long, prototype names. */
+const LABELS = [
+  '',
+  '-',
+  '--',
+  'echo--',
+  '--echo',
+  'echo----x',
+  'echo--__proto__',
+  '__proto__',
+  'constructor',
+  'ECHO',
+  'e%63ho',
+  'a'.repeat(300),
+  'x'.repeat(6_000),
+  'echo:1',
+  'echo--$LATEST'
+]
+
+/**
+ * Versions, aliases and function URLs: every new route with each bad reference, hosts that are
+ * not function URLs, and the one URL (`echo`, created at setup) with every method and odd paths.
+ */
+export function badAddresses(): Input[] {
+  const inputs: Input[] = []
+  for (const reference of REFERENCES) {
+    const ref = encodeURIComponent(reference)
+    const routes: [string, string, Buffer | undefined][] = [
+      ['POST', `/2015-03-31/functions/${ref}/versions`, json({})],
+      ['GET', `/2015-03-31/functions/${ref}/versions`, undefined],
+      ['POST', `/2015-03-31/functions/${ref}/aliases`, json({ Name: ref, FunctionVersion: ref })],
+      ['GET', `/2015-03-31/functions/${ref}/aliases`, undefined],
+      ['GET', `/2015-03-31/functions/target/aliases/${ref}`, undefined],
+      ['PUT', `/2015-03-31/functions/target/aliases/${ref}`, json({ FunctionVersion: '1' })],
+      ['DELETE', `/2015-03-31/functions/target/aliases/${ref}`, undefined],
+      ['POST', `/2021-10-31/functions/${ref}/url`, json({ AuthType: 'NONE' })],
+      ['GET', `/2021-10-31/functions/echo/url?Qualifier=${ref}`, undefined],
+      ['GET', `/2021-10-31/functions/${ref}/urls`, undefined],
+      ['GET', `/lambda-url/${ref}/x`, undefined]
+    ]
+    for (const [method, path, body] of routes) {
+      inputs.push({
+        category: 'versions, aliases, URLs: bad references',
+        method,
+        path,
+        headers: body === undefined ? AUTH : { ...AUTH, ...JSON_HEADERS },
+        ...(body === undefined ? {} : { body })
+      })
+    }
+  }
+  for (const label of LABELS) {
+    for (const method of ['GET', 'POST', 'OPTIONS', 'DELETE']) {
+      inputs.push({
+        category: 'function URL hosts',
+        method,
+        path: '/a/b?x=1',
+        headers: { host: `${label}.lambda.mesh:8790`, origin: 'https://x.example' }
+      })
+    }
+  }
+  const bodies: [string, Buffer | string][] = [
+    ['application/json', '{"a":'],
+    ['text/plain', Buffer.from([0xff, 0xfe, 0x00])],
+    ['application/octet-stream', Buffer.alloc(100_000, 7)],
+    ['application/x-www-form-urlencoded', '%%%&&&=='],
+    ['', '']
+  ]
+  for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PURGE']) {
+    for (const [type, body] of bodies) {
+      for (const path of ['/', '/%zz', '/a?%zz=%', '/..%2f..%2fetc', `/${'p'.repeat(4_000)}`]) {
+        inputs.push({
+          category: 'function URL requests',
+          method,
+          path,
+          headers: {
+            host: 'echo.lambda.mesh:8790',
+            cookie: '; ;=;a=b=c; __proto__=1',
+            'access-control-request-method': method,
+            origin: 'null',
+            ...(type === '' ? {} : { 'content-type': type })
+          },
+          ...(method === 'GET' || method === 'HEAD' ? {} : { body })
+        })
+      }
+    }
+  }
+  return inputs
+}

@@ -142,7 +142,8 @@ function urlConfig(ctx: RouteContext, label: string): UrlRecord {
     at > 0;
     at = label.indexOf(ALIAS_SEPARATOR, at + 1)
   ) {
-    candidates.push([label.slice(0, at), label.slice(at + ALIAS_SEPARATOR.length)])
+    const alias = label.slice(at + ALIAS_SEPARATOR.length)
+    if (alias !== '') candidates.push([label.slice(0, at), alias])
   }
   for (const [name, qualifier] of candidates) {
     for (const candidate of ctx.functions.named(name)) {
