@@ -10,7 +10,12 @@ export const DEFAULT_CLUSTER_ID = 'local'
 export const DEFAULT_REGION = 'us-west-sfo'
 export const DEFAULT_NODE_NAME = 'edge-a'
 /** Finished async jobs are kept this long for polling, then forgotten. */
-export const DEFAULT_JOB_TTL_MS = 10 * 60_000
+export const DEFAULT_JOB_RETENTION_MS = 24 * 3_600_000
+/** An edge unseen this long (three missed heartbeats) has its unfinished async jobs taken over. */
+export const DEFAULT_JOB_LEASE_MS = 6_000
+/** The first retry of a failed async invocation waits this long (AWS: about a minute). */
+export const DEFAULT_ASYNC_RETRY_DELAY_MS = 1_000
+export const ASYNC_ACKS = ['local', 'replicated'] as const
 /** An invocation is cut into this many shards at most (one per executor worker, nearest first). */
 export const DEFAULT_MAX_SHARDS = 16
 /** Invocations an edge runs at once by default (AWS's default account concurrency). */
@@ -43,7 +48,12 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number]
   /** Human-readable log lines (pino-pretty) instead of JSON. */
   logPretty: boolean
-  jobTtlMs: number
+  /** Finished async jobs are kept this long (then removed with their log segments). */
+  jobRetentionMs: number
+  jobLeaseMs: number
+  asyncRetryDelayMs: number
+  /** An async accept waits for the disk only, or for a member to hold it too. */
+  asyncAck: (typeof ASYNC_ACKS)[number]
   maxShards: number
   /** Access keys; when there are any, control-plane routes need one (SigV4 or Bearer). */
   accessKeys: readonly AccessKey[]
@@ -115,10 +125,25 @@ export const SETTINGS = {
     env: 'SWARMLAMBDA_LOG_PRETTY',
     help: 'human-readable logs instead of JSON lines (flag alone, or env 1/true)'
   },
-  jobTtlMs: {
-    flag: 'job-ttl-ms',
-    env: 'SWARMLAMBDA_JOB_TTL_MS',
-    help: `how long finished jobs are kept (default ${DEFAULT_JOB_TTL_MS})`
+  jobRetentionMs: {
+    flag: 'job-retention',
+    env: 'SWARMLAMBDA_JOB_RETENTION',
+    help: 'how long finished async jobs are kept: 90s, 30m, 24h or ms (default 24h)'
+  },
+  jobLeaseMs: {
+    flag: 'job-lease-ms',
+    env: 'SWARMLAMBDA_JOB_LEASE_MS',
+    help: `an edge unseen this long has its async jobs taken over (default ${DEFAULT_JOB_LEASE_MS})`
+  },
+  asyncRetryDelayMs: {
+    flag: 'async-retry-delay-ms',
+    env: 'SWARMLAMBDA_ASYNC_RETRY_DELAY_MS',
+    help: `the first async retry's delay, doubled after (default ${DEFAULT_ASYNC_RETRY_DELAY_MS})`
+  },
+  asyncAck: {
+    flag: 'async-ack',
+    env: 'SWARMLAMBDA_ASYNC_ACK',
+    help: 'local or replicated: whether a 202 waits for a member to hold the job (default replicated)'
   },
   maxShards: {
     flag: 'max-shards',
@@ -225,7 +250,8 @@ export function loadConfig(flags: Source, env: Source): Config {
   const integer = (
     key:
       | 'httpPort'
-      | 'jobTtlMs'
+      | 'jobLeaseMs'
+      | 'asyncRetryDelayMs'
       | 'maxShards'
       | 'maxConcurrency'
       | 'maxDatasetItems'
@@ -254,7 +280,18 @@ export function loadConfig(flags: Source, env: Source): Config {
   }
   const clusterId = name('clusterId', DEFAULT_CLUSTER_ID)
   const httpPort = integer('httpPort', DEFAULT_HTTP_PORT, 0, 65_535)
-  const jobTtlMs = integer('jobTtlMs', DEFAULT_JOB_TTL_MS, 1_000, 7 * 24 * 3_600_000)
+  const jobRetentionMs = duration(raw('jobRetentionMs'), DEFAULT_JOB_RETENTION_MS)
+  if (jobRetentionMs === null || jobRetentionMs < 1_000 || jobRetentionMs > 30 * 86_400_000) {
+    problems.push(
+      `${describe('jobRetentionMs')}: "${raw('jobRetentionMs')}" must be a duration from 1s to 30 days (90s, 30m, 24h, or ms)`
+    )
+  }
+  const jobLeaseMs = integer('jobLeaseMs', DEFAULT_JOB_LEASE_MS, 500, 3_600_000)
+  const asyncRetryDelayMs = integer('asyncRetryDelayMs', DEFAULT_ASYNC_RETRY_DELAY_MS, 0, 600_000)
+  const ackText = raw('asyncAck') ?? 'replicated'
+  if (!(ASYNC_ACKS as readonly string[]).includes(ackText)) {
+    problems.push(`${describe('asyncAck')}: "${ackText}" is not local or replicated`)
+  }
   const maxShards = integer('maxShards', DEFAULT_MAX_SHARDS, 1, 256)
   const maxConcurrency = integer('maxConcurrency', DEFAULT_MAX_CONCURRENCY, 1, 1_000_000)
   const maxDatasetItems = integer(
@@ -326,7 +363,10 @@ export function loadConfig(flags: Source, env: Source): Config {
     bootstrap: Object.freeze(bootstrap) as Config['bootstrap'],
     logLevel,
     logPretty,
-    jobTtlMs,
+    jobRetentionMs: jobRetentionMs ?? DEFAULT_JOB_RETENTION_MS,
+    jobLeaseMs,
+    asyncRetryDelayMs,
+    asyncAck: ackText as Config['asyncAck'],
     maxShards,
     accessKeys: Object.freeze(accessKeys.map((k) => Object.freeze(k))),
     invokeAuth,
@@ -337,4 +377,13 @@ export function loadConfig(flags: Source, env: Source): Config {
     containerBudgetMb,
     urlDomain
   })
+}
+
+/** `90s`, `30m`, `24h`, `500ms` or a bare number of ms; null when it is none of them. */
+function duration(text: string | undefined, fallback: number): number | null {
+  if (text === undefined) return fallback
+  const match = /^(\d{1,12})(ms|s|m|h|d)?$/.exec(text.trim())
+  if (match === null) return null
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+  return Number(match[1]) * unit[(match[2] ?? 'ms') as keyof typeof unit]
 }

@@ -15,7 +15,10 @@ import { metricsRoutes } from './gateway/routes/metrics.js'
 import { Authenticator } from './gateway/auth.js'
 import { Concurrency } from './limits.js'
 import { Gateway } from './gateway/server.js'
-import { Jobs } from './jobs.js'
+import { JobService } from './jobs/service.js'
+import { asyncParts } from './gateway/async.js'
+import { EventInvokeService } from './registry/event-invoke.js'
+import { KEYS } from './registry/writer.js'
 import { Mesh } from './p2p/mesh.js'
 import { ClusterSwarm } from './p2p/swarm.js'
 import { createLogger } from './log.js'
@@ -63,7 +66,7 @@ export class Edge {
   private opened: Promise<void> | null = null
   private closed: Promise<void> | null = null
   private key: Buffer | null = null
-  private parts: { pool: WasmPool; jobs: Jobs } | null = null
+  private parts: { pool: WasmPool; jobs: JobService } | null = null
   private mesh: Mesh | null = null
   private swarm: ClusterSwarm | null = null
 
@@ -104,6 +107,11 @@ export class Edge {
   /** The RPC channel to a connected member (by swarm id), or null (also for a lone edge). */
   member(id: string): PeerRpc | null {
     return this.mesh?.peers.rpc(id) ?? null
+  }
+
+  /** Healthy connected members' ids (what async work counts as alive besides this edge). */
+  private healthyMembers(): string[] {
+    return (this.mesh?.peers.list() ?? []).filter((p) => p.healthy).map((p) => p.id)
   }
 
   /** Members that may take shards now: healthy, answering, as placement sees them. */
@@ -172,10 +180,14 @@ export class Edge {
     validator.warm()
 
     let functions: FunctionService | null = null
+    let jobs: JobService | null = null
     const registry = new Registry(store, {
       log: this.log.child({ component: 'registry' }),
       checkpoint: join(config.stateDir, CHECKPOINT_FILE),
-      onRemoteRecord: (record) => functions?.prefetch(record)
+      onRemoteRecord: (record) => functions?.prefetch(record),
+      onEntry: (key) => {
+        if (key.startsWith(KEYS.segment)) jobs?.segmentsChanged()
+      }
     })
     this.closers.push(() => registry.close())
     await registry.ready()
@@ -196,11 +208,11 @@ export class Edge {
     this.closers.push(() => pool.close())
     await pool.ready()
 
-    const jobs = new Jobs({ ttlMs: config.jobTtlMs })
-    this.closers.push(() => jobs.close())
+    // Derived from the store's primary key: the same identity after a restart, lone or not.
+    const keyPair = await store.createKeyPair('swarm-lambda/swarm')
+    const edge = { id: keyPair.publicKey.toString('hex'), name: config.nodeName }
     const json = new JsonCodec()
     this.closers.push(() => json.close())
-    this.parts = { pool, jobs }
 
     const startedAt = Date.now()
     const self = () => {
@@ -219,15 +231,37 @@ export class Edge {
       peers: () => this.mesh?.peers.list().filter((p) => p.healthy).length ?? 0,
       functions: () => registry.list().length,
       writers: () => registry.writerKeys().length,
-      pendingJobs: () => jobs.pending()
+      pendingJobs: () => jobs?.pending() ?? 0,
+      oldestJobSeconds: () => jobs?.oldestAgeSeconds() ?? 0
     })
     this.closers.push(() => metrics.stop())
+    const asyncWork = new JobService({
+      store,
+      registry,
+      ack: config.asyncAck,
+      retentionMs: config.jobRetentionMs,
+      leaseMs: config.jobLeaseMs,
+      retryDelayMs: config.asyncRetryDelayMs,
+      maxInFlight: pool.size * 8,
+      clustered: config.bootstrap.length > 0,
+      parts: asyncParts(
+        () => ctx,
+        edge,
+        () => this.healthyMembers(),
+        (what) => metrics.async(what),
+        this.log.child({ component: 'jobs' })
+      ),
+      log: this.log.child({ component: 'jobs' })
+    })
+    jobs = asyncWork
+    this.parts = { pool, jobs: asyncWork }
     const ctx: RouteContext = {
       config,
       functions,
       versions,
       aliases,
       urls,
+      eventInvoke: new EventInvokeService(functions, book),
       scheduler: new Scheduler({
         local: localExecutor(pool, config.nodeName, this.log.child({ component: 'function' })),
         workers: pool.size,
@@ -238,7 +272,7 @@ export class Edge {
         log: this.log.child({ component: 'scheduler' })
       }),
       metrics,
-      jobs,
+      jobs: asyncWork,
       json,
       concurrency: new Concurrency(config.maxConcurrency, (fn, scope) =>
         metrics.throttle(fn, scope)
@@ -252,6 +286,8 @@ export class Edge {
         writers: () => registry.writerKeys().map((key) => key.toString('hex'))
       }
     }
+    this.closers.push(() => asyncWork.close())
+    await asyncWork.ready()
     const auth = new Authenticator(config.accessKeys, config.invokeAuth)
     const urlServing = functionUrlRoutes(ctx, auth)
     const gateway = new Gateway({
@@ -282,8 +318,7 @@ export class Edge {
     if (config.bootstrap.length > 0) {
       const swarm = new ClusterSwarm({
         secrets: deriveSecrets(this.key),
-        // Derived from the store's primary key: the same identity after a restart.
-        keyPair: await store.createKeyPair('swarm-lambda/swarm'),
+        keyPair,
         bootstrap: config.bootstrap,
         host: config.httpHost,
         log: this.log.child({ component: 'swarm' })

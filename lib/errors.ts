@@ -48,6 +48,8 @@ const CODES = {
   RESOURCE_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', kind: 'client' },
   RESOURCE_CONFLICT: { status: 409, awsType: 'ResourceConflictException', kind: 'client' },
   PRECONDITION_FAILED: { status: 412, awsType: 'PreconditionFailedException', kind: 'client' },
+  // Async work no member held in time: not accepted (and never run); the client may retry.
+  ASYNC_NOT_REPLICATED: { status: 503, awsType: 'ServiceException', kind: 'service' },
   // No member could give a version number (the allocator is away): the publish may be retried.
   VERSION_UNAVAILABLE: { status: 503, awsType: 'ServiceException', kind: 'service' },
   UNKNOWN_OPERATION: { status: 404, awsType: 'UnknownOperationException', kind: 'client' },
@@ -261,6 +263,11 @@ export const VERSION_UNAVAILABLE = (name: string, cause: unknown) =>
     'VERSION_UNAVAILABLE',
     `No version number could be allocated for ${name} now (the member that allocates them did not answer); retry`,
     { cause }
+  )
+export const ASYNC_NOT_REPLICATED = (ms: number) =>
+  new SwarmError(
+    'ASYNC_NOT_REPLICATED',
+    `The invocation was not accepted: no member held it within ${ms} ms; retry`
   )
 export const JOB_NOT_FOUND = (id: string) => new SwarmError('JOB_NOT_FOUND', `Job not found: ${id}`)
 export const UNKNOWN_OPERATION = (method: string, path: string) =>

@@ -20,7 +20,12 @@ export interface MetricSources {
   functions: () => number
   writers: () => number
   pendingJobs: () => number
+  /** Seconds since the oldest unfinished async job was accepted (0: none). */
+  oldestJobSeconds: () => number
 }
+
+/** What async work counts (lib/jobs/runner.ts). */
+export type AsyncEvent = 'retry' | 'takeover' | 'duplicate'
 
 /** Seconds: from a tiny local call to a long sharded job. */
 const DURATION_BUCKETS = [
@@ -43,6 +48,7 @@ export class EdgeMetrics implements SchedulerObserver {
   private readonly backups: Counter
   private readonly strikes: Counter
   private readonly throttles: Counter<'function' | 'scope'>
+  private readonly asyncEvents: Record<AsyncEvent, Counter>
 
   constructor(sources: MetricSources) {
     const registers = [this.registry]
@@ -118,6 +124,26 @@ export class EdgeMetrics implements SchedulerObserver {
     )
     gauge('swarmlambda_pool_workers', 'Executor workers.', () => sources.pool().workers)
     gauge('swarmlambda_jobs_pending', 'Async jobs not yet finished.', sources.pendingJobs)
+    gauge(
+      'swarmlambda_async_oldest_age_seconds',
+      'Age of the oldest unfinished async job, across the mesh.',
+      sources.oldestJobSeconds
+    )
+    const count = (name: string, help: string) => new Counter({ name, help, registers })
+    this.asyncEvents = {
+      retry: count(
+        'swarmlambda_async_retries_total',
+        'Async attempts that failed and were retried here.'
+      ),
+      takeover: count(
+        'swarmlambda_async_takeovers_total',
+        'Async jobs this edge took over from an edge gone past its lease.'
+      ),
+      duplicate: count(
+        'swarmlambda_async_duplicates_total',
+        'Async jobs this edge finished after another edge had (run twice around a failover).'
+      )
+    }
     // The event loop's delay since the last scrape: what a stalled loop would show first.
     const lag = monitorEventLoopDelay({ resolution: 10 })
     lag.enable()
@@ -229,6 +255,11 @@ export class EdgeMetrics implements SchedulerObserver {
 
   backup(): void {
     this.backups.inc()
+  }
+
+  /** An async retry, takeover or duplicate seen here. */
+  async(what: AsyncEvent): void {
+    this.asyncEvents[what].inc()
   }
 
   /** A strike against a member. */

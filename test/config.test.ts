@@ -14,7 +14,10 @@ t.test('defaults', async (t) => {
     bootstrap: [],
     logLevel: 'info',
     logPretty: false,
-    jobTtlMs: 600_000,
+    jobRetentionMs: 86_400_000,
+    jobLeaseMs: 6_000,
+    asyncRetryDelayMs: 1_000,
+    asyncAck: 'replicated',
     maxShards: 16,
     accessKeys: [],
     invokeAuth: false,
@@ -26,6 +29,16 @@ t.test('defaults', async (t) => {
     urlDomain: 'lambda.mesh:8790'
   })
   t.ok(Object.isFrozen(config))
+})
+
+t.test('async settings: retention as a duration, the ack, the lease', async (t) => {
+  t.equal(loadConfig({ 'job-retention': '90s' }, {}).jobRetentionMs, 90_000)
+  t.equal(loadConfig({}, { SWARMLAMBDA_JOB_RETENTION: '2h' }).jobRetentionMs, 7_200_000)
+  t.equal(loadConfig({ 'job-retention': '1500' }, {}).jobRetentionMs, 1_500)
+  t.equal(loadConfig({ 'async-ack': 'local' }, {}).asyncAck, 'local')
+  t.throws(() => loadConfig({ 'async-ack': 'maybe' }, {}), /"maybe" is not local or replicated/)
+  t.throws(() => loadConfig({ 'job-retention': '1y' }, {}), /must be a duration/)
+  t.equal(loadConfig({ 'job-lease-ms': '2000' }, {}).jobLeaseMs, 2_000)
 })
 
 t.test('function URLs live under --url-domain', async (t) => {
@@ -72,7 +85,7 @@ t.test('every problem is reported at once', async (t) => {
         SWARMLAMBDA_CLUSTER_KEY: 'short',
         SWARMLAMBDA_BOOTSTRAP: 'nohost,127.0.0.1:0',
         SWARMLAMBDA_LOG_LEVEL: 'loud',
-        SWARMLAMBDA_JOB_TTL_MS: '5'
+        SWARMLAMBDA_JOB_RETENTION: '5'
       }
     )
   } catch (err) {
@@ -85,7 +98,7 @@ t.test('every problem is reported at once', async (t) => {
     /^--name \/ SWARMLAMBDA_NODE_NAME: "Edge A"/,
     /^--region \/ SWARMLAMBDA_REGION:/,
     /^--port \/ SWARMLAMBDA_HTTP_PORT: "65536" must be an integer from 0 to 65535/,
-    /^--job-ttl-ms \/ SWARMLAMBDA_JOB_TTL_MS: "5"/,
+    /^--job-retention \/ SWARMLAMBDA_JOB_RETENTION: "5" must be a duration/,
     /^--cluster-key \/ SWARMLAMBDA_CLUSTER_KEY: must be 64 hex/,
     /^--bootstrap \/ SWARMLAMBDA_BOOTSTRAP: "nohost"/,
     /^--bootstrap \/ SWARMLAMBDA_BOOTSTRAP: "127.0.0.1:0"/,

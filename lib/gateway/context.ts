@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
-import type { Jobs } from '../jobs.js'
+import type { JobService } from '../jobs/service.js'
+import type { EventInvokeService } from '../registry/event-invoke.js'
 import type { JsonCodec } from './json.js'
 import type { Concurrency } from '../limits.js'
 import type { EdgeMetrics } from '../metrics.js'
@@ -22,7 +23,10 @@ export interface RouteContext {
   /** Function URL configurations. */
   urls: UrlService
   scheduler: Scheduler
-  jobs: Jobs
+  /** Durable async work (Event invocations, the jobs API). */
+  jobs: JobService
+  /** Async settings per function (FunctionEventInvokeConfig). */
+  eventInvoke: EventInvokeService
   /** Request and reply JSON, kept off the event loop when large. */
   json: JsonCodec
   /** Invocations running here, against the edge's and each function's cap. */

@@ -9,6 +9,7 @@ import {
   type VersionRecord
 } from '../wire/addressing.js'
 import { decode, encode } from '../wire/messages.js'
+import { eventInvokeRecord, type EventInvokeRecord } from '../wire/jobs.js'
 import type { Registry } from './registry.js'
 import { KEYS } from './writer.js'
 
@@ -18,6 +19,7 @@ interface Addresses {
   versions: Map<number, VersionRecord>
   aliases: Map<string, AliasRecord>
   urls: Map<string, UrlRecord>
+  eventInvoke: Map<string, EventInvokeRecord>
   /** The highest number any allocator recorded. */
   counter: number
 }
@@ -88,6 +90,27 @@ export class AddressBook {
     return this.of(name)?.urls.get(qualifier) ?? null
   }
 
+  /** Live async settings of a function, by qualifier. */
+  eventInvokes(name: string): EventInvokeRecord[] {
+    const configs = this.of(name)?.eventInvoke
+    if (configs === undefined) return []
+    return [...configs.values()]
+      .filter((e) => !e.deleted)
+      .sort((a, b) => cmp(a.qualifier, b.qualifier))
+  }
+
+  /** Async settings at a qualifier as the view has them (a tombstone included), or null. */
+  eventInvokeRecord(name: string, qualifier: string): EventInvokeRecord | null {
+    return this.of(name)?.eventInvoke.get(qualifier) ?? null
+  }
+
+  putEventInvoke(config: EventInvokeRecord): Promise<void> {
+    return this.registry.putEntry(
+      `${KEYS.eventInvoke}${config.name}/${config.qualifier}`,
+      encode(eventInvokeRecord, config)
+    )
+  }
+
   putVersion(version: VersionRecord): Promise<void> {
     return this.registry.putEntry(
       versionKey(version.name, version.number),
@@ -121,7 +144,13 @@ export class AddressBook {
     const at = (name: string): Addresses => {
       let addresses = view.get(name)
       if (addresses === undefined) {
-        addresses = { versions: new Map(), aliases: new Map(), urls: new Map(), counter: 0 }
+        addresses = {
+          versions: new Map(),
+          aliases: new Map(),
+          urls: new Map(),
+          eventInvoke: new Map(),
+          counter: 0
+        }
         view.set(name, addresses)
       }
       return addresses
@@ -149,6 +178,11 @@ export class AddressBook {
       const urls = at(u.name).urls
       if (newer(u, writer, urls.get(u.qualifier), writerOf)) urls.set(u.qualifier, u)
       writerOf.set(u, writer)
+    })
+    this.each(KEYS.eventInvoke, eventInvokeRecord, (writer, e) => {
+      const configs = at(e.name).eventInvoke
+      if (newer(e, writer, configs.get(e.qualifier), writerOf)) configs.set(e.qualifier, e)
+      writerOf.set(e, writer)
     })
     for (const [, key, value] of this.registry.entries(KEYS.counter)) {
       try {

@@ -26,6 +26,8 @@ export interface RegistryOptions {
    * of serving a partial registry. Without it, nothing is checked.
    */
   checkpoint?: string
+  /** Called with the key of each addressing entry applied, ours or a member's. */
+  onEntry?: (key: string) => void
 }
 
 /**
@@ -41,6 +43,7 @@ export class Registry {
   private readonly store: Corestore
   private readonly log: Logger
   private readonly onRemoteRecord: (record: FunctionRecord) => void
+  private readonly onEntry: (key: string) => void
   private readonly checkpoint: RegistryCheckpoint | null
   private own: RegistryWriter | null = null
   private readonly writers = new Map<string, RegistryWriter>()
@@ -56,6 +59,7 @@ export class Registry {
     this.store = store
     this.log = options.log
     this.onRemoteRecord = options.onRemoteRecord ?? (() => undefined)
+    this.onEntry = options.onEntry ?? (() => undefined)
     this.checkpoint =
       options.checkpoint === undefined ? null : new RegistryCheckpoint(options.checkpoint)
   }
@@ -264,8 +268,9 @@ export class Registry {
         this.changes++
         if (!writer.writable && this.winner(record.name) === record) this.onRemoteRecord(record)
       },
-      entry: () => {
+      entry: (key: string) => {
         this.changes++
+        this.onEntry(key)
       },
       writer: (key: Buffer) => {
         if (this.own === null) this.bootWriters.push(key)

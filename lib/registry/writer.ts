@@ -29,11 +29,22 @@ export const KEYS = {
   /** `url/<name>/<alias or nothing>` → UrlRecord. */
   url: 'url/',
   /** `seq/<name>` → the highest version number this writer allocated for the function. */
-  counter: 'seq/'
+  counter: 'seq/',
+  /** `seg/<edge>/<n>` → a segment of an edge's job log, and whether it is retired (lib/jobs/log.ts). */
+  segment: 'seg/',
+  /** `eic/<name>/<qualifier or nothing>` → EventInvokeRecord (lib/wire/jobs.ts). */
+  eventInvoke: 'eic/'
 } as const
 
 /** Keys kept as they are stored, for the addressing layer to decode (lib/registry/addressing.ts). */
-const ENTRY_PREFIXES: readonly string[] = [KEYS.version, KEYS.alias, KEYS.url, KEYS.counter]
+const ENTRY_PREFIXES: readonly string[] = [
+  KEYS.version,
+  KEYS.alias,
+  KEYS.url,
+  KEYS.counter,
+  KEYS.segment,
+  KEYS.eventInvoke
+]
 
 /** What a writer's history taught us: records, module locations and other writers. */
 export interface WriterEvents {

@@ -1662,6 +1662,8 @@ declare module 'hypercore' {
       newLength?: number,
       opts?: number | { fork?: number; keyPair?: Hypercore.KeyPair; signature?: Buffer }
     ): Promise<void>
+    /** Closes every session of the core and deletes all of its local storage. */
+    purge(): Promise<void>
     /** Deletes local copies of blocks [start, end). */
     clear(
       start: number,

@@ -8,7 +8,10 @@ import { Concurrency } from '../../lib/limits.js'
 import { invokeRoutes } from '../../lib/gateway/routes/invoke.js'
 import { jobRoutes } from '../../lib/gateway/routes/jobs.js'
 import { Gateway } from '../../lib/gateway/server.js'
-import { Jobs } from '../../lib/jobs.js'
+import Corestore from 'corestore'
+import { asyncParts } from '../../lib/gateway/async.js'
+import { JobService } from '../../lib/jobs/service.js'
+import { Registry } from '../../lib/registry/registry.js'
 import type { FunctionService } from '../../lib/registry/functions.js'
 import type { VersionService } from '../../lib/registry/versions.js'
 import type { Executor, ShardRun } from '../../lib/scheduler/executors.js'
@@ -78,8 +81,34 @@ const member = (id: string) => ({
     healthy: true
   }
 })
-const jobs = new Jobs({ ttlMs: 60_000 })
-t.teardown(() => jobs.close())
+// Durable jobs on a Corestore of the test's own, as an edge has them.
+const log = pino({ level: 'silent' })
+const store = new Corestore(t.testdir())
+const registry = new Registry(store, { log })
+await registry.ready()
+const jobs = new JobService({
+  store,
+  registry,
+  ack: 'local',
+  retentionMs: 60_000,
+  leaseMs: 6_000,
+  retryDelayMs: 10,
+  maxInFlight: 4,
+  clustered: false,
+  parts: asyncParts(
+    () => ctx,
+    { id: 'a'.repeat(64), name: 'edge-a' },
+    () => [],
+    () => undefined,
+    log
+  ),
+  log
+})
+t.teardown(async () => {
+  await jobs.close()
+  await registry.close()
+  await store.close()
+})
 const json = new JsonCodec()
 t.teardown(() => json.close())
 const ctx = {
@@ -93,6 +122,9 @@ const ctx = {
     members: () => [member('edge-b'), member('edge-c')]
   }),
   jobs,
+  eventInvoke: {
+    settings: () => ({ maxRetryAttempts: 0, maxEventAgeSeconds: 60, onSuccess: '', onFailure: '' })
+  },
   json,
   concurrency: new Concurrency(100)
 } as unknown as RouteContext
@@ -102,6 +134,7 @@ const gateway = new Gateway({
   routes: [...invokeRoutes(ctx), ...jobRoutes(ctx)],
   log: pino({ level: 'silent' })
 })
+await jobs.ready()
 await gateway.listen()
 t.teardown(() => gateway.close())
 const url = `http://127.0.0.1:${gateway.address.port}`

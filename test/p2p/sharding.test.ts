@@ -147,7 +147,12 @@ t.test('three edges: sums, concurrency, traps and byte-equal array output', asyn
     })
     t.equal(queued.status, 202)
     const id = queued.headers.get('x-swarmlambda-job-id') as string
-    const first = await http(edges[2]!.url, 'GET', `/api/v1/jobs/${id}`)
+    // The runner picks the job up at once; its shards' progress shows once they are planned.
+    const first = await eventually('progress is reported', async () => {
+      const got = await http(edges[2]!.url, 'GET', `/api/v1/jobs/${id}`)
+      const planned = (got.body.progress as { total: number } | undefined)?.total ?? 0
+      return got.status !== 202 || planned > 0 ? got : undefined
+    })
     t.equal(first.status, 202, 'pending while its shards run')
     const progress = first.body.progress as { done: number; total: number }
     t.ok(

@@ -23,15 +23,22 @@ export async function dashboardState(ctx: RouteContext) {
       headerItems: f.headerItems,
       size: f.size
     })),
-    jobs: ctx.jobs.recent(RECENT_JOBS).map((j) => ({
-      id: j.id,
-      function: j.functionName,
-      status: j.status,
-      done: j.shardsDone,
-      total: j.shardsTotal,
-      created: j.created,
-      finished: j.finished
-    }))
+    jobs: ctx.jobs.view
+      .list()
+      .slice(0, RECENT_JOBS)
+      .map((j) => {
+        // Shards are known where the job ran (0 / 0 elsewhere).
+        const progress = ctx.jobs.progress(j.id)
+        return {
+          id: j.id,
+          function: j.accepted?.functionName || 'inline',
+          status: j.status,
+          done: progress?.done ?? 0,
+          total: progress?.total ?? 0,
+          created: j.accepted?.acceptedAt ?? 0,
+          finished: j.finishedAt
+        }
+      })
   }
 }
 

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks'
-import { INVALID_PARAMETER, isFunctionError, SwarmError } from '../../errors.js'
+import { INVALID_PARAMETER, isFunctionError, REQUEST_TOO_LARGE, SwarmError } from '../../errors.js'
 import { checkDatasetSize } from '../../limits.js'
 import { shapeOf } from '../../runtimes/contract.js'
 import type { FunctionRecord } from '../../wire/messages.js'
 import { invocationOf, type Invocation, type InvocationResult } from '../../scheduler/run.js'
 import { functionArn, functionRef } from '../aws.js'
 import type { RouteContext } from '../context.js'
-import { parseEvent, parsePayload } from '../payload.js'
+import { DATASET_ENCODING_HEADER, parseEvent, parsePayload } from '../payload.js'
 import { errorReply, type Reply, type Request, type Route } from '../server.js'
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const
@@ -15,6 +15,8 @@ const LOG_TYPES = ['None', 'Tail'] as const
 const TAIL_BYTES = 4096
 /** Header of a partial JS answer (206): the shards it lacks, comma-separated. */
 export const MISSING_SHARDS_HEADER = 'x-swarmlambda-missing-shards'
+/** AWS's limit for an asynchronous invocation's payload. */
+export const MAX_EVENT_BYTES = 1024 * 1024
 /** Header naming the job an `Event` invocation became (poll it at /api/v1/jobs/:id). */
 export const JOB_ID_HEADER = 'x-swarmlambda-job-id'
 
@@ -127,8 +129,20 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
         const headers: Record<string, string> = { 'x-amz-executed-version': target.version }
         if (type === 'DryRun') return { status: 204, headers }
         if (type === 'Event') {
-          const release = ctx.concurrency.acquire(record.name, record.concurrency)
-          const job = ctx.jobs.start(invocation, ctx.scheduler, release)
+          if (request.body.length > MAX_EVENT_BYTES) throw REQUEST_TOO_LARGE(MAX_EVENT_BYTES)
+          // A binary dataset is kept as the JSON it stands for: the log keeps bodies, not headers.
+          const payload =
+            input instanceof Int32Array && request.headers[DATASET_ENCODING_HEADER] !== undefined
+              ? Buffer.from(JSON.stringify({ dataset: Array.from(input) }))
+              : request.body
+          const job = await ctx.jobs.accept({
+            source: 'event',
+            functionName: name,
+            qualifier: qualifier ?? '',
+            payload,
+            module: null,
+            requestId: request.requestId
+          })
           return { status: 202, headers: { ...headers, [JOB_ID_HEADER]: job.id } }
         }
 

@@ -1,66 +1,74 @@
 import { parseDataset, requireItems } from '../../dataset.js'
 import { INVALID_PARAMETER, JOB_NOT_FOUND } from '../../errors.js'
-import type { Job } from '../../jobs.js'
-import { invocationOf, type Invocation } from '../../scheduler/run.js'
-import { jsonEvent, shardEvent } from '../../scheduler/shards.js'
-import { functionArn } from '../aws.js'
-import { asObject } from '../json.js'
-import type { RouteContext } from '../context.js'
+import type { JobState } from '../../jobs/view.js'
 import { checkDatasetSize } from '../../limits.js'
+import type { JobEvent } from '../../wire/jobs.js'
+import { functionRef, paginate } from '../aws.js'
+import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
+import { asObject } from '../json.js'
 import type { Reply, Route } from '../server.js'
 
-/** The seed's jobs ran with a 5-second bound; so do inline jobs here. */
-const INLINE_JOB_TIMEOUT_MS = 5_000
+const STATUSES = ['pending', 'completed', 'partial', 'failed', 'cancelled']
 
-async function status(ctx: RouteContext, job: Job): Promise<Reply> {
-  const head = { job_id: job.id, function: job.functionName, status: job.status }
-  switch (job.status) {
-    case 'pending':
-      return {
-        status: 202,
-        body: { ...head, progress: { done: job.shardsDone, total: job.shardsTotal } }
-      }
-    case 'failed':
-      return {
-        status: 200,
-        body: {
-          ...head,
-          error: {
-            errorType: job.error?.awsType,
-            errorMessage: job.error?.message,
-            errorCode: job.error?.code
-          }
+/** What every answer about a job starts with: who accepted it, and what happened since. */
+function head(job: JobState) {
+  const accepted = job.accepted as NonNullable<JobState['accepted']>
+  return {
+    job_id: job.id,
+    function: accepted.functionName === '' ? 'inline' : accepted.functionName,
+    ...(accepted.qualifier === '' ? {} : { qualifier: accepted.qualifier }),
+    status: job.status,
+    accepted: { edge: accepted.edgeName, at: new Date(accepted.acceptedAt).toISOString() },
+    attempts: job.attempts,
+    history: job.events.map((e) => ({
+      event: e.type,
+      edge: e.edgeName,
+      at: new Date(e.at).toISOString(),
+      attempt: e.attempt,
+      ...(e.type === 'takeover' ? { from: e.from.slice(0, 16) } : {})
+    }))
+  }
+}
+
+/** A job's answer: 202 pending (with progress), 200 completed or failed, 206 partial. */
+function reply(ctx: RouteContext, job: JobState): Reply {
+  const top = head(job)
+  if (job.status === 'pending') {
+    const progress = ctx.jobs.progress(job.id) ?? { done: 0, total: 0 }
+    return { status: 202, body: { ...top, progress } }
+  }
+  const end = job.events.find(
+    (e) => e.type !== 'started' && e.type !== 'retrying' && e.type !== 'takeover'
+  ) as JobEvent
+  if (job.status === 'cancelled') {
+    return {
+      status: 200,
+      body: {
+        ...top,
+        error: {
+          errorType: 'ServiceException',
+          errorMessage: 'Not accepted: no member held it in time (the client was answered 503)',
+          errorCode: 'ASYNC_NOT_REPLICATED'
         }
       }
-    case 'completed':
-    case 'partial': {
-      const result = job.result
-      // A JS function's answer is JSON already: the job's result is that value.
-      const answer =
-        result?.payload != null && result.result === null
-          ? (JSON.parse(Buffer.from(result.payload).toString()) as unknown)
-          : (result?.result ?? null)
-      return {
-        status: job.status === 'partial' ? 206 : 200,
-        headers: { 'content-type': 'application/json' },
-        // An array output may be 6 MiB: encoded off the event loop.
-        body: await ctx.json.encode({
-          ...head,
-          result: answer,
-          partial: result?.partial ?? false,
-          missing: result?.missing ?? [],
-          shards: result?.shards ?? []
-        })
-      }
     }
+  }
+  // The stored answer is a JSON object: spliced after the head, never parsed again here.
+  const front = JSON.stringify(top).slice(0, -1)
+  const stored = Buffer.from(end.body.buffer, end.body.byteOffset, end.body.byteLength)
+  return {
+    status: job.status === 'partial' ? 206 : 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.concat([Buffer.from(`${front},`), stored.subarray(1)])
   }
 }
 
 /**
- * The seed's async jobs: `POST /api/v1/jobs` with `{ wasm_base64, dataset }` (or a deployed
- * `function` by name) answers 202 and a job id; `GET /api/v1/jobs/:id` answers 202 while pending,
- * 200 when completed, 206 when partial, 404 for an unknown or expired job.
+ * The seed's async jobs, durable (lib/jobs/): `POST /api/v1/jobs` with `{ wasm_base64, dataset }`
+ * or a deployed `function` (`name[:qualifier]`) answers 202 and a job id once the job is in the
+ * log; `GET /api/v1/jobs/:id` answers on every edge: 202 pending, 200 completed or failed, 206
+ * partial, 404 for an id no edge accepted; `GET /api/v1/jobs` lists them, newest first.
  */
 export function jobRoutes(ctx: RouteContext): Route[] {
   return [
@@ -68,44 +76,67 @@ export function jobRoutes(ctx: RouteContext): Route[] {
       method: 'POST',
       path: /^\/api\/v1\/jobs\/?$/,
       access: 'control',
-      async handle({ body, requestId }) {
+      async handle({ body, requestId, url }) {
         const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const dataset = requireItems(parseDataset(fields.raw('dataset')))
-        const name = fields.optionalString('function')
-        let invocation: Invocation
-        let reserved = 0
-        if (name !== undefined) {
-          const resolved = await ctx.functions.resolve(name)
-          if (resolved.fn.abi === 'v2')
-            throw INVALID_PARAMETER('function', `${name} takes bytes (ABI v2), not a dataset`)
-          checkDatasetSize(dataset, resolved.record.maxDatasetItems, ctx.config.maxDatasetItems)
-          const invokedArn = functionArn(ctx.config.region, name)
-          // A JS function gets the dataset as its event, `{"dataset": [...]}`.
-          const event = resolved.fn.abi === 'json' ? jsonEvent({ dataset }) : null
-          const input = event === null ? dataset : shardEvent(event, 0, dataset.length)
-          invocation = invocationOf(resolved, input, { requestId, invokedArn, event })
-          reserved = resolved.record.concurrency
+        const reference = fields.optionalString('function')
+        let functionName = ''
+        let qualifier = ''
+        let module: Uint8Array | null = null
+        if (reference !== undefined) {
+          const ref = functionRef(reference, url)
+          const target = await ctx.versions.target(ref.name, ref.qualifier)
+          if (target.record.abi === 'v2') {
+            throw INVALID_PARAMETER('function', `${ref.name} takes bytes (ABI v2), not a dataset`)
+          }
+          checkDatasetSize(dataset, target.record.maxDatasetItems, ctx.config.maxDatasetItems)
+          functionName = ref.name
+          qualifier = ref.qualifier ?? ''
         } else {
           checkDatasetSize(dataset, 0, ctx.config.maxDatasetItems)
-          const fn = await ctx.functions.compile(fields.base64('wasm_base64'))
+          const wasm = fields.base64('wasm_base64')
+          const fn = await ctx.functions.compile(wasm)
           if (fn.abi !== 'v1')
             throw INVALID_PARAMETER('wasm_base64', 'a job module must use ABI v1 (execute)')
-          invocation = {
-            functionName: `inline-${fn.sourceSha256.slice(0, 12)}`,
-            reduce: 'sum',
-            timeoutMs: INLINE_JOB_TIMEOUT_MS,
-            fn,
-            input: dataset,
-            headerItems: 0,
-            event: null,
-            module: null, // not in the registry: members could not fetch it, so it runs here
-            requestId,
-            context: { requestId, functionVersion: '$LATEST', invokedFunctionArn: '' }
+          module = wasm
+        }
+        const payload = new Uint8Array(dataset.buffer, dataset.byteOffset, dataset.byteLength)
+        const job = await ctx.jobs.accept({
+          source: 'job',
+          functionName,
+          qualifier,
+          payload,
+          module,
+          requestId
+        })
+        return { status: 202, body: { job_id: job.id, status: 'pending' } }
+      }
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/v1\/jobs\/?$/,
+      access: 'invoke',
+      async handle({ url }) {
+        const fn = url.searchParams.get('function')
+        const status = url.searchParams.get('status')
+        if (status !== null && !STATUSES.includes(status)) {
+          throw INVALID_PARAMETER('status', `must be one of ${STATUSES.join(', ')}`)
+        }
+        const all = ctx.jobs.view
+          .list()
+          .filter((job) => fn === null || job.accepted?.functionName === fn)
+          .filter((job) => status === null || job.status === status)
+        const { page, next } = paginate(all, (job) => job.id, url)
+        return {
+          status: 200,
+          body: {
+            jobs: page.map((job) => {
+              const { history, ...summary } = head(job)
+              return { ...summary, events: history.length }
+            }),
+            NextMarker: next
           }
         }
-        const release = ctx.concurrency.acquire(invocation.functionName, reserved)
-        const job = ctx.jobs.start(invocation, ctx.scheduler, release)
-        return { status: 202, body: { job_id: job.id, status: job.status } }
       }
     },
     {
@@ -113,9 +144,9 @@ export function jobRoutes(ctx: RouteContext): Route[] {
       path: /^\/api\/v1\/jobs\/([^/]+)$/,
       access: 'invoke',
       async handle({ params }) {
-        const job = ctx.jobs.get(params[0] as string)
+        const job = await ctx.jobs.find(params[0] as string)
         if (job === undefined) throw JOB_NOT_FOUND(params[0] as string)
-        return status(ctx, job)
+        return reply(ctx, job)
       }
     }
   ]

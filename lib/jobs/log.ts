@@ -1,0 +1,244 @@
+import c from 'compact-encoding'
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import type { Logger } from 'pino'
+import type { Registry } from '../registry/registry.js'
+import { KEYS } from '../registry/writer.js'
+import { decode, encode, versioned } from '../wire/messages.js'
+import { jobEntry, type JobEntry } from '../wire/jobs.js'
+
+/** Blocks a segment holds before the edge starts the next one. */
+export const SEGMENT_BLOCKS = 4_096
+
+/** A segment as the registry announces it: its core, and whether its edge retired it. */
+interface Announcement {
+  key: Uint8Array
+  retired: boolean
+}
+
+const announcement: c.Encoder<Announcement> = versioned(1, 'job segment', {
+  preencode(state, a) {
+    c.fixed32.preencode(state, a.key)
+    c.bool.preencode(state, a.retired)
+  },
+  encode(state, a) {
+    c.fixed32.encode(state, a.key)
+    c.bool.encode(state, a.retired)
+  },
+  decode(state) {
+    return { key: c.fixed32.decode(state), retired: c.bool.decode(state) }
+  }
+})
+
+/** One segment core as followed here. */
+interface Segment {
+  /** `<edge>/<n>`: the registry key's tail. */
+  name: string
+  core: Hypercore
+  own: boolean
+  seen: number
+  reading: Promise<void>
+}
+
+/** Where an entry lives: which segment, which block. */
+export interface EntryAt {
+  segment: string
+  index: number
+}
+
+/**
+ * The job log: every edge appends the async work it accepts and what happens to it to a log of
+ * its own, and follows every other edge's. A log is a chain of segment cores (`jobs/<n>` in the
+ * edge's Corestore), each announced in the registry (`seg/<edge>/<n>` → its key), so members
+ * learn them as they learn registry writers and replicate them over the same authenticated
+ * connections. A segment whose jobs have all been forgotten is retired: announced so, and purged
+ * from the disk of every edge. Entries reach `onEntry` in each segment's order.
+ */
+export class JobLog {
+  private readonly segments = new Map<string, Segment>()
+  private current: Segment | null = null
+  private next = 0
+  private writing: Promise<unknown> = Promise.resolve()
+  private seenGeneration = -1
+  private closed = false
+  private readonly waiters = new Map<Hypercore, Map<number, () => void>>()
+
+  constructor(
+    private readonly store: Corestore,
+    private readonly registry: Registry,
+    private readonly edge: string,
+    private readonly onEntry: (entry: JobEntry, at: EntryAt) => void,
+    private readonly log: Logger
+  ) {}
+
+  /** Opens this edge's segments and every announced one, reading what they hold. */
+  async ready(): Promise<void> {
+    await this.sync()
+    if (this.current === null) await this.rotate()
+  }
+
+  /**
+   * Appends an entry to this edge's current segment; resolves once it is on disk, with where it
+   * is and a promise that settles when a member has fetched it (or never, for a lone edge).
+   */
+  append(entry: JobEntry): Promise<{ at: EntryAt; held: Promise<void> }> {
+    const run = async () => {
+      let segment = this.current as Segment
+      if (segment.core.length >= SEGMENT_BLOCKS) segment = await this.rotate()
+      const index = segment.core.length
+      const held = new Promise<void>((resolve) => {
+        let waiting = this.waiters.get(segment.core)
+        if (waiting === undefined) this.waiters.set(segment.core, (waiting = new Map()))
+        waiting.set(index, resolve)
+      })
+      await segment.core.append(encode(jobEntry, entry))
+      return { at: { segment: segment.name, index }, held }
+    }
+    const result = this.writing.then(run, run)
+    this.writing = result.catch(() => undefined)
+    return result
+  }
+
+  /** Follows the registry: opens newly announced segments, purges retired ones. */
+  async sync(): Promise<void> {
+    if (this.registry.generation === this.seenGeneration) return
+    this.seenGeneration = this.registry.generation
+    for (const [, key, value] of this.registry.entries(KEYS.segment)) {
+      const name = key.slice(KEYS.segment.length)
+      let announced: Announcement
+      try {
+        announced = decode(announcement, value)
+      } catch (err) {
+        this.log.warn({ err, key }, 'job segment announcement ignored')
+        continue
+      }
+      const held = this.segments.get(name)
+      if (announced.retired) {
+        if (held !== undefined || this.isOwn(name)) await this.purge(name, held, announced.key)
+        continue
+      }
+      if (held === undefined) await this.open(name, Buffer.from(announced.key))
+    }
+  }
+
+  /**
+   * Brings every member's segment up to what the connected members hold now, waiting at most
+   * `timeoutMs` (an entry accepted elsewhere a moment ago is then readable here).
+   */
+  async refresh(timeoutMs: number): Promise<void> {
+    await this.sync()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    const all = [...this.segments.values()]
+      .filter((s) => !s.own)
+      .map(async (s) => {
+        await s.core.update({ wait: true }).catch(() => false)
+        this.follow(s)
+        await s.reading
+      })
+    await Promise.race([Promise.all(all), deadline])
+    clearTimeout(timer)
+  }
+
+  /** This edge's segments but the current one: what may be retired once their jobs are gone. */
+  ownRetirable(): string[] {
+    return [...this.segments.values()].filter((s) => s.own && s !== this.current).map((s) => s.name)
+  }
+
+  /** Retires one of this edge's segments: announced retired everywhere, purged here. */
+  async retire(name: string): Promise<void> {
+    const segment = this.segments.get(name)
+    if (segment === undefined || !segment.own || segment === this.current) return
+    const key = segment.core.key as Buffer
+    await this.registry.putEntry(KEYS.segment + name, encode(announcement, { key, retired: true }))
+    await this.purge(name, segment, key)
+  }
+
+  /** Closes every segment (the Corestore belongs to the caller). */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.writing
+    await Promise.all([...this.segments.values()].map((s) => s.core.close()))
+  }
+
+  private isOwn(name: string): boolean {
+    return name.startsWith(`${this.edge}/`)
+  }
+
+  /** Starts this edge's next segment and announces it. */
+  private async rotate(): Promise<Segment> {
+    const n = this.next++
+    const core = this.store.get({ name: `jobs/${n}` })
+    await core.ready()
+    const name = `${this.edge}/${String(n).padStart(10, '0')}`
+    const key = core.key as Buffer
+    await this.registry.putEntry(KEYS.segment + name, encode(announcement, { key, retired: false }))
+    await core.close()
+    return (this.current = await this.open(name, key))
+  }
+
+  private async open(name: string, key: Buffer): Promise<Segment> {
+    const own = this.isOwn(name)
+    const core = own
+      ? this.store.get({ name: `jobs/${Number(name.slice(this.edge.length + 1))}` })
+      : this.store.get({ key })
+    await core.ready()
+    const segment: Segment = { name, core, own, seen: 0, reading: Promise.resolve() }
+    this.segments.set(name, segment)
+    if (own) {
+      const n = Number(name.slice(this.edge.length + 1))
+      this.next = Math.max(this.next, n + 1)
+      if (this.current === null || n >= Number(this.current.name.slice(this.edge.length + 1))) {
+        this.current = segment
+      }
+      core.on('upload', (index: number) => this.uploaded(core, index))
+    } else {
+      core.download({ start: 0, end: -1 })
+    }
+    core.on('append', () => this.follow(segment))
+    this.follow(segment)
+    await segment.reading
+    return segment
+  }
+
+  private uploaded(core: Hypercore, index: number): void {
+    const waiting = this.waiters.get(core)
+    const resolve = waiting?.get(index)
+    if (resolve === undefined) return
+    waiting?.delete(index)
+    resolve()
+  }
+
+  /** Reads what a segment holds beyond what was seen, in order. */
+  private follow(segment: Segment): void {
+    if (this.closed) return
+    segment.reading = segment.reading.then(async () => {
+      const length = segment.own ? segment.core.length : segment.core.contiguousLength
+      for (; segment.seen < length && !this.closed; segment.seen++) {
+        const block = await segment.core.get(segment.seen, { wait: false }).catch(() => null)
+        if (block === null) continue // cleared, or not here yet
+        try {
+          this.onEntry(decode(jobEntry, block), { segment: segment.name, index: segment.seen })
+        } catch (err) {
+          this.log.warn({ err, segment: segment.name, index: segment.seen }, 'job entry ignored')
+        }
+      }
+    })
+  }
+
+  private async purge(name: string, segment: Segment | undefined, key: Uint8Array): Promise<void> {
+    this.segments.delete(name)
+    if (segment !== undefined) {
+      await segment.reading
+      this.waiters.delete(segment.core)
+      await segment.core.purge()
+      return
+    }
+    // Retired before this edge opened it (e.g. at boot): drop whatever is stored of it.
+    const core = this.isOwn(name)
+      ? this.store.get({ name: `jobs/${Number(name.slice(this.edge.length + 1))}` })
+      : this.store.get({ key: Buffer.from(key) })
+    await core.ready()
+    await core.purge()
+  }
+}

@@ -1,0 +1,160 @@
+import type { JobAccepted, JobEntry, JobEvent } from '../wire/jobs.js'
+import type { EntryAt } from './log.js'
+
+/** A job's state as every edge derives it from the log. */
+export type JobStatus = 'pending' | 'completed' | 'partial' | 'failed' | 'cancelled'
+
+/** One job, merged from every edge's log. */
+export interface JobState {
+  id: string
+  /** Null until the accepting edge's entry has arrived (events may come first). */
+  accepted: JobAccepted | null
+  /** Every event, in the order of their times. */
+  events: JobEvent[]
+  status: JobStatus
+  /** The edge that runs it now: the accepting one, or the last to take it over. */
+  owner: string
+  /** Attempts started so far. */
+  attempts: number
+  /** When the next attempt is due (0: now). */
+  retryAt: number
+  finishedAt: number | null
+  /** Completions beyond the first (a job run twice around a failover). */
+  duplicates: number
+  /** Which segments hold entries of it (what keeps a segment from being retired). */
+  segments: Set<string>
+}
+
+/**
+ * The merged view of every edge's job log: entries in, one state per job out. Entries of one
+ * segment arrive in order; across segments in any order, so a job's state is recomputed from its
+ * events sorted by time whenever one arrives. A job is forgotten `retentionMs` after it finished
+ * (or was cancelled); `onForget` hears it, so the segments it kept can be retired.
+ */
+export class JobView {
+  private readonly jobs = new Map<string, JobState>()
+  /** How many remembered jobs each segment holds entries of. */
+  private readonly holding = new Map<string, number>()
+
+  constructor(
+    private readonly retentionMs: number,
+    private readonly onChange: (job: JobState) => void = () => undefined
+  ) {}
+
+  /** Applies one entry of a segment. */
+  apply(entry: JobEntry, at: EntryAt): void {
+    const id = entry.kind === 'accepted' ? entry.accepted.id : entry.event.id
+    let job = this.jobs.get(id)
+    if (job === undefined) {
+      job = {
+        id,
+        accepted: null,
+        events: [],
+        status: 'pending',
+        owner: '',
+        attempts: 0,
+        retryAt: 0,
+        finishedAt: null,
+        duplicates: 0,
+        segments: new Set()
+      }
+      this.jobs.set(id, job)
+    }
+    if (!job.segments.has(at.segment)) {
+      job.segments.add(at.segment)
+      this.holding.set(at.segment, (this.holding.get(at.segment) ?? 0) + 1)
+    }
+    if (entry.kind === 'accepted') job.accepted ??= entry.accepted
+    else insert(job.events, entry.event)
+    derive(job)
+    if (job.accepted !== null) this.onChange(job)
+  }
+
+  /** A job by id (accepted, not yet forgotten). */
+  get(id: string): JobState | undefined {
+    const job = this.jobs.get(id)
+    return job?.accepted === null ? undefined : job
+  }
+
+  /** Every remembered job, newest first. */
+  list(): JobState[] {
+    return [...this.jobs.values()]
+      .filter((job) => job.accepted !== null)
+      .sort((a, b) => (b.accepted?.acceptedAt ?? 0) - (a.accepted?.acceptedAt ?? 0))
+  }
+
+  /** Jobs not finished. */
+  unfinished(): JobState[] {
+    return [...this.jobs.values()].filter((j) => j.accepted !== null && j.finishedAt === null)
+  }
+
+  /** How many remembered jobs hold entries in a segment (0: it may be retired). */
+  held(segment: string): number {
+    return this.holding.get(segment) ?? 0
+  }
+
+  /** Forgets jobs finished more than the retention ago; returns how many. */
+  sweep(now = Date.now()): number {
+    let forgotten = 0
+    for (const job of this.jobs.values()) {
+      if (job.finishedAt === null || now - job.finishedAt < this.retentionMs) continue
+      this.jobs.delete(job.id)
+      for (const segment of job.segments) {
+        const left = (this.holding.get(segment) ?? 1) - 1
+        if (left === 0) this.holding.delete(segment)
+        else this.holding.set(segment, left)
+      }
+      forgotten++
+    }
+    return forgotten
+  }
+}
+
+/** Inserts an event in time order (after those of the same time: arrival breaks ties). */
+function insert(events: JobEvent[], event: JobEvent): void {
+  let at = events.length
+  while (at > 0 && (events[at - 1] as JobEvent).at > event.at) at--
+  events.splice(at, 0, event)
+}
+
+/** Recomputes a job's state from its accepted entry and its events. */
+function derive(job: JobState): void {
+  job.owner = job.accepted?.edge ?? ''
+  job.attempts = 0
+  job.retryAt = 0
+  job.status = 'pending'
+  job.finishedAt = null
+  let finishes = 0
+  for (const event of job.events) {
+    switch (event.type) {
+      case 'takeover':
+        if (job.finishedAt === null) job.owner = event.edge
+        break
+      case 'started':
+        job.attempts = Math.max(job.attempts, event.attempt)
+        break
+      case 'retrying':
+        if (job.finishedAt === null) job.retryAt = event.retryAt
+        break
+      case 'completed':
+      case 'failed':
+      case 'cancelled':
+        finishes++
+        if (job.finishedAt === null) {
+          job.status =
+            event.type === 'completed'
+              ? event.status === 206
+                ? 'partial'
+                : 'completed'
+              : event.type
+          job.finishedAt = event.at
+        }
+        break
+    }
+  }
+  job.duplicates = Math.max(0, finishes - 1)
+  // A finished job's payload is not needed any more: only what GET answers is kept in memory.
+  if (job.finishedAt !== null && job.accepted !== null && job.accepted.payload.length > 0) {
+    job.accepted = { ...job.accepted, payload: new Uint8Array(0), module: null }
+  }
+}
