@@ -32,6 +32,7 @@ import { UrlService } from './registry/urls.js'
 import { VersionService, type AllocationRoute } from './registry/versions.js'
 import { rendezvous } from './cluster/rendezvous.js'
 import { versionRoutes } from './gateway/routes/versions.js'
+import { eventInvokeRoutes } from './gateway/routes/event-invoke.js'
 import { urlConfigRoutes } from './gateway/routes/urls.js'
 import { functionUrlRoutes } from './gateway/routes/function-url.js'
 import { openStore } from './registry/store.js'
@@ -301,6 +302,7 @@ export class Edge {
         ...functionRoutes(ctx),
         ...updateRoutes(ctx),
         ...versionRoutes(ctx),
+        ...eventInvokeRoutes(ctx),
         ...invokeRoutes(ctx),
         ...jobRoutes(ctx),
         ...clusterRoutes(ctx),

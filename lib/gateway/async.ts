@@ -188,7 +188,8 @@ export function asyncParts(
     observe,
     log,
     execute: (job, attempt, begin, progress) => runJob(ctx(), job, attempt, begin, progress),
-    arn: (job) => jobArn(ctx(), job),
+    arn: (job) =>
+      functionArn(ctx().config.region, job.functionName || 'inline', job.qualifier || '$LATEST'),
     settings: (job) =>
       job.functionName === ''
         ? { maxRetryAttempts: 0, maxEventAgeSeconds: 21_600, onSuccess: '', onFailure: '' }

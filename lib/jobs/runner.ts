@@ -52,7 +52,7 @@ export interface RunnerParts {
     begin: () => Promise<void>,
     progress: (done: number, total: number) => void
   ): Promise<AttemptOutcome>
-  /** The ARN a job invoked (its function, qualified as invoked). */
+  /** The ARN a destination's record names: the function, qualified (`:$LATEST` when not). */
   arn(job: JobAccepted): string
   /** A job's async settings (retries, age, destinations). */
   settings(job: JobAccepted): AsyncSettings
@@ -119,7 +119,7 @@ export class JobRunner {
         if (job.retryAt > now || (this.throttled.get(job.id)?.until ?? 0) > now) continue
         const resumed = accepted.acceptedAt < this.startedAt && job.attempts > 0
         if (resumed && now < this.options.resumeAfter) continue
-        void this.attempt(job, accepted)
+        void this.attempt(job, accepted, now)
       } else if (this.gone(job.owner, now)) {
         if (rendezvous(job.id, [self, ...alive]) === self) void this.takeOver(job, accepted)
       }
@@ -145,12 +145,12 @@ export class JobRunner {
     await this.attempt(job, accepted)
   }
 
-  private async attempt(job: JobState, accepted: JobAccepted): Promise<void> {
+  private async attempt(job: JobState, accepted: JobAccepted, now = Date.now()): Promise<void> {
     if (this.running.has(job.id)) return
     this.running.add(job.id)
     try {
       const settings = this.parts.settings(accepted)
-      if (Date.now() - accepted.acceptedAt > settings.maxEventAgeSeconds * 1000) {
+      if (now - accepted.acceptedAt > settings.maxEventAgeSeconds * 1000) {
         const answer = errorAnswer('EventAgeExceeded', 'The event was older than the maximum')
         await this.finish(job, accepted, settings, 'failed', 200, answer, null)
         return
