@@ -92,7 +92,11 @@ export class JobLog {
         waiting.set(index, resolve)
       })
       await segment.core.append(encode(jobEntry, entry))
-      return { at: { segment: segment.name, index }, held }
+      // Our own entries are applied here, as written, so the view has them once this resolves.
+      const at = { segment: segment.name, index }
+      segment.seen = index + 1
+      this.onEntry(entry, at)
+      return { at, held }
     }
     const result = this.writing.then(run, run)
     this.writing = result.catch(() => undefined)
@@ -194,9 +198,9 @@ export class JobLog {
       core.on('upload', (index: number) => this.uploaded(core, index))
     } else {
       core.download({ start: 0, end: -1 })
+      core.on('append', () => this.follow(segment))
     }
-    core.on('append', () => this.follow(segment))
-    this.follow(segment)
+    this.follow(segment) // what is stored already (our own: written before a restart)
     await segment.reading
     return segment
   }
@@ -209,7 +213,7 @@ export class JobLog {
     resolve()
   }
 
-  /** Reads what a segment holds beyond what was seen, in order. */
+  /** Reads what a segment holds beyond what was seen, in order (a member's, or ours at boot). */
   private follow(segment: Segment): void {
     if (this.closed) return
     segment.reading = segment.reading.then(async () => {
