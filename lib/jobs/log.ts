@@ -38,6 +38,8 @@ interface Segment {
   own: boolean
   seen: number
   reading: Promise<void>
+  /** A read is queued and has not started: another request adds nothing. */
+  queued: boolean
 }
 
 /** Where an entry lives: which segment, which block. */
@@ -137,6 +139,14 @@ export class JobLog {
       .filter((s) => !s.own)
       .map(async (s) => {
         await s.core.update({ wait: true }).catch(() => false)
+        // The new length is known; its blocks may still be on their way.
+        const length = s.core.length
+        if (s.core.contiguousLength < length) {
+          await s.core
+            .download({ start: s.seen, end: length })
+            .done()
+            .catch(() => undefined)
+        }
         this.follow(s)
         await s.reading
       })
@@ -187,7 +197,14 @@ export class JobLog {
       ? this.store.get({ name: `jobs/${Number(name.slice(this.edge.length + 1))}` })
       : this.store.get({ key })
     await core.ready()
-    const segment: Segment = { name, core, own, seen: 0, reading: Promise.resolve() }
+    const segment: Segment = {
+      name,
+      core,
+      own,
+      seen: 0,
+      reading: Promise.resolve(),
+      queued: false
+    }
     this.segments.set(name, segment)
     if (own) {
       const n = Number(name.slice(this.edge.length + 1))
@@ -198,7 +215,9 @@ export class JobLog {
       core.on('upload', (index: number) => this.uploaded(core, index))
     } else {
       core.download({ start: 0, end: -1 })
+      // A longer log, or a block that was missing (fetched later, maybe from another member).
       core.on('append', () => this.follow(segment))
+      core.on('download', () => this.follow(segment))
     }
     this.follow(segment) // what is stored already (our own: written before a restart)
     await segment.reading
@@ -215,8 +234,10 @@ export class JobLog {
 
   /** Reads what a segment holds beyond what was seen, in order (a member's, or ours at boot). */
   private follow(segment: Segment): void {
-    if (this.closed) return
+    if (this.closed || segment.queued) return
+    segment.queued = true
     segment.reading = segment.reading.then(async () => {
+      segment.queued = false
       const length = segment.own ? segment.core.length : segment.core.contiguousLength
       for (; segment.seen < length && !this.closed; segment.seen++) {
         const block = await segment.core.get(segment.seen, { wait: false }).catch(() => null)

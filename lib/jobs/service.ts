@@ -143,12 +143,21 @@ export class JobService {
     return accepted
   }
 
-  /** A job by id; an id not seen yet waits for the members' logs to catch up once. */
+  /**
+   * A job by id. An id not seen yet may have been accepted a moment ago elsewhere: the members'
+   * logs are brought up to date (a refresh can ride on an update already under way, which may
+   * end at an older length: so again, within the bound) before it is called unknown.
+   */
   async find(id: string): Promise<JobState | undefined> {
     const known = this.view.get(id)
     if (known !== undefined || !/^[0-9a-f]{32}$/.test(id)) return known
-    await this.jobLog.refresh(LOOKUP_REFRESH_MS)
-    return this.view.get(id)
+    const deadline = Date.now() + LOOKUP_REFRESH_MS
+    for (let round = 0; round < 3 && Date.now() < deadline; round++) {
+      await this.jobLog.refresh(deadline - Date.now())
+      const found = this.view.get(id)
+      if (found !== undefined) return found
+    }
+    return undefined
   }
 
   /** Jobs not finished (the queue). */

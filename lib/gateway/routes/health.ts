@@ -17,6 +17,8 @@ export function healthRoutes(ctx: RouteContext): Route[] {
             region: ctx.config.region,
             uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
             pendingJobs: ctx.jobs.pending(),
+            // Async attempts running here now.
+            asyncInFlight: ctx.jobs.inFlight,
             executor: ctx.executor()
           }
         }
