@@ -51,6 +51,8 @@ export interface EdgeOptions {
   log?: Logger
   /** Executor workers (default: one per core). */
   poolSize?: number
+  /** Blocks per job log segment (default lib/jobs/log.ts SEGMENT_BLOCKS; tests make it small). */
+  jobSegmentBlocks?: number
 }
 
 /**
@@ -233,7 +235,8 @@ export class Edge {
       functions: () => registry.list().length,
       writers: () => registry.writerKeys().length,
       pendingJobs: () => jobs?.pending() ?? 0,
-      oldestJobSeconds: () => jobs?.oldestAgeSeconds() ?? 0
+      oldestJobSeconds: () => jobs?.oldestAgeSeconds() ?? 0,
+      jobSegments: () => jobs?.segments ?? 0
     })
     this.closers.push(() => metrics.stop())
     const asyncWork = new JobService({
@@ -243,7 +246,8 @@ export class Edge {
       retentionMs: config.jobRetentionMs,
       leaseMs: config.jobLeaseMs,
       retryDelayMs: config.asyncRetryDelayMs,
-      maxInFlight: pool.size * 8,
+      // Async attempts at once here: the concurrency limits (edge, function) still apply to each.
+      maxInFlight: Math.max(64, pool.size * 32),
       clustered: config.bootstrap.length > 0,
       parts: asyncParts(
         () => ctx,
@@ -252,7 +256,10 @@ export class Edge {
         (what) => metrics.async(what),
         this.log.child({ component: 'jobs' })
       ),
-      log: this.log.child({ component: 'jobs' })
+      log: this.log.child({ component: 'jobs' }),
+      ...(this.options.jobSegmentBlocks === undefined
+        ? {}
+        : { segmentBlocks: this.options.jobSegmentBlocks })
     })
     jobs = asyncWork
     this.parts = { pool, jobs: asyncWork }

@@ -22,6 +22,8 @@ export interface MetricSources {
   pendingJobs: () => number
   /** Seconds since the oldest unfinished async job was accepted (0: none). */
   oldestJobSeconds: () => number
+  /** Job log segments followed (this edge's and its members'). */
+  jobSegments: () => number
 }
 
 /** What async work counts (lib/jobs/runner.ts). */
@@ -128,6 +130,11 @@ export class EdgeMetrics implements SchedulerObserver {
       'swarmlambda_async_oldest_age_seconds',
       'Age of the oldest unfinished async job, across the mesh.',
       sources.oldestJobSeconds
+    )
+    gauge(
+      'swarmlambda_async_log_segments',
+      'Job log segments held here (retired ones are purged from disk).',
+      sources.jobSegments
     )
     const count = (name: string, help: string) => new Counter({ name, help, registers })
     this.asyncEvents = {

@@ -9,6 +9,8 @@ import { jobEntry, type JobEntry } from '../wire/jobs.js'
 
 /** Blocks a segment holds before the edge starts the next one. */
 export const SEGMENT_BLOCKS = 4_096
+/** After a retirement, the store is compacted (RocksDB frees a purged core's space then). */
+const COMPACT_DELAY_MS = 1_000
 
 /** A segment as the registry announces it: its core, and whether its edge retired it. */
 interface Announcement {
@@ -64,14 +66,23 @@ export class JobLog {
   private seenGeneration = -1
   private closed = false
   private readonly waiters = new Map<Hypercore, Map<number, () => void>>()
+  private compaction: NodeJS.Timeout | null = null
+  /** Segments retired and cleared here (their announcements are skipped from then on). */
+  private readonly cleared = new Set<string>()
 
   constructor(
     private readonly store: Corestore,
     private readonly registry: Registry,
     private readonly edge: string,
     private readonly onEntry: (entry: JobEntry, at: EntryAt) => void,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly segmentBlocks = SEGMENT_BLOCKS
   ) {}
+
+  /** Segments followed here (this edge's and its members'), retired ones excluded. */
+  get segmentCount(): number {
+    return this.segments.size
+  }
 
   /** Opens this edge's segments and every announced one, reading what they hold. */
   async ready(): Promise<void> {
@@ -86,7 +97,7 @@ export class JobLog {
   append(entry: JobEntry): Promise<{ at: EntryAt; held: Promise<void> }> {
     const run = async () => {
       let segment = this.current as Segment
-      if (segment.core.length >= SEGMENT_BLOCKS) segment = await this.rotate()
+      if (segment.core.length >= this.segmentBlocks) segment = await this.rotate()
       const index = segment.core.length
       const held = new Promise<void>((resolve) => {
         let waiting = this.waiters.get(segment.core)
@@ -119,6 +130,7 @@ export class JobLog {
         continue
       }
       const held = this.segments.get(name)
+      if (this.cleared.has(name)) continue
       if (announced.retired) {
         if (held !== undefined || this.isOwn(name)) await this.purge(name, held, announced.key)
         continue
@@ -171,6 +183,7 @@ export class JobLog {
   /** Closes every segment (the Corestore belongs to the caller). */
   async close(): Promise<void> {
     this.closed = true
+    if (this.compaction !== null) clearTimeout(this.compaction)
     await this.writing
     await Promise.all([...this.segments.values()].map((s) => s.core.close()))
   }
@@ -224,6 +237,22 @@ export class JobLog {
     return segment
   }
 
+  /**
+   * Compacts the store once purges settle: a purge deletes a core's keys, but RocksDB gives
+   * the space back only when it compacts (in its own threads, not on the event loop).
+   */
+  private compactSoon(): void {
+    if (this.compaction !== null || this.closed) return
+    this.compaction = setTimeout(() => {
+      this.compaction = null
+      if (this.closed) return
+      this.store.storage
+        .compact()
+        .catch((err: unknown) => this.log.warn({ err }, 'job log compaction failed'))
+    }, COMPACT_DELAY_MS)
+    this.compaction.unref()
+  }
+
   private uploaded(core: Hypercore, index: number): void {
     const waiting = this.waiters.get(core)
     const resolve = waiting?.get(index)
@@ -251,19 +280,35 @@ export class JobLog {
     })
   }
 
+  /**
+   * Deletes a retired segment's blocks from this edge's disk and stops following it.
+   * (Hypercore's `purge()` would drop the core whole, but fails in the installed hypercore:
+   * `_closeAllSessions is not a function`; clearing the blocks frees what a segment weighs.)
+   */
   private async purge(name: string, segment: Segment | undefined, key: Uint8Array): Promise<void> {
     this.segments.delete(name)
+    this.cleared.add(name)
+    this.compactSoon()
     if (segment !== undefined) {
       await segment.reading
       this.waiters.delete(segment.core)
-      await segment.core.purge()
+      await clearAll(segment.core)
       return
     }
-    // Retired before this edge opened it (e.g. at boot): drop whatever is stored of it.
+    // Retired before this edge opened it (e.g. at boot): clear whatever is stored of it.
     const core = this.isOwn(name)
       ? this.store.get({ name: `jobs/${Number(name.slice(this.edge.length + 1))}` })
       : this.store.get({ key: Buffer.from(key) })
     await core.ready()
-    await core.purge()
+    await clearAll(core)
+  }
+}
+
+/** Clears every block of a core and closes the session. */
+async function clearAll(core: Hypercore): Promise<void> {
+  try {
+    if (core.length > 0) await core.clear(0, core.length)
+  } finally {
+    await core.close()
   }
 }

@@ -41,6 +41,8 @@ export interface JobServiceOptions {
   clustered: boolean
   parts: Omit<RunnerParts, 'record'>
   log: Logger
+  /** Blocks per log segment (tests make it small to see segments retire). */
+  segmentBlocks?: number
 }
 
 /**
@@ -64,7 +66,8 @@ export class JobService {
       options.registry,
       options.parts.edge.id,
       (entry, at) => this.view.apply(entry, at),
-      options.log
+      options.log,
+      options.segmentBlocks
     )
     this.runner = new JobRunner(
       {
@@ -163,6 +166,11 @@ export class JobService {
   /** Jobs not finished (the queue). */
   pending(): number {
     return this.view.unfinished().length
+  }
+
+  /** Job log segments followed here (they go once their jobs are forgotten). */
+  get segments(): number {
+    return this.jobLog.segmentCount
   }
 
   /** Seconds since the oldest unfinished job was accepted (0: none). */

@@ -1662,8 +1662,6 @@ declare module 'hypercore' {
       newLength?: number,
       opts?: number | { fork?: number; keyPair?: Hypercore.KeyPair; signature?: Buffer }
     ): Promise<void>
-    /** Closes every session of the core and deletes all of its local storage. */
-    purge(): Promise<void>
     /** Deletes local copies of blocks [start, end). */
     clear(
       start: number,
@@ -1783,6 +1781,11 @@ declare module 'corestore' {
     closing: Promise<void> | null
     /** The root store, or null if this is the root. */
     root: Corestore | null
+    /** The store's RocksDB storage (hypercore-storage). */
+    storage: {
+      /** Compacts the whole database: space of deleted cores and blocks goes back to the disk. */
+      compact(): Promise<void>
+    }
 
     /** Resolves once the primary key is loaded. */
     ready(): Promise<void>
