@@ -67,6 +67,7 @@ export class JobLog {
   private closed = false
   private readonly waiters = new Map<Hypercore, Map<number, () => void>>()
   private compaction: NodeJS.Timeout | null = null
+  private syncing: Promise<void> = Promise.resolve()
   /** Segments retired and cleared here (their announcements are skipped from then on). */
   private readonly cleared = new Set<string>()
 
@@ -116,8 +117,18 @@ export class JobLog {
     return result
   }
 
-  /** Follows the registry: opens newly announced segments, purges retired ones. */
-  async sync(): Promise<void> {
+  /**
+   * Follows the registry: opens newly announced segments, clears retired ones. One sync at a
+   * time (two at once would open one segment twice).
+   */
+  sync(): Promise<void> {
+    const run = () => this.syncOnce()
+    const result = this.syncing.then(run, run)
+    this.syncing = result.catch(() => undefined)
+    return result
+  }
+
+  private async syncOnce(): Promise<void> {
     if (this.registry.generation === this.seenGeneration) return
     this.seenGeneration = this.registry.generation
     for (const [, key, value] of this.registry.entries(KEYS.segment)) {
