@@ -13,7 +13,7 @@ const ACK_TIMEOUT_MS = 2_000
 /** How often the runner looks at the jobs (and the view forgets expired ones). */
 const TICK_MS = 200
 /** How long a GET for an unknown id waits for members' logs to catch up before a 404. */
-const LOOKUP_REFRESH_MS = 1_500
+const LOOKUP_REFRESH_MS = 3_000
 
 /** Whether an accept waits for a member to hold the job (`replicated`) or only for the disk. */
 export type AsyncAck = 'local' | 'replicated'
