@@ -4,15 +4,8 @@ import type { Logger } from 'pino'
 import { deriveSecrets, loadClusterKey } from './cluster/key.js'
 import type { Config } from './config.js'
 import type { RouteContext } from './gateway/context.js'
-import { functionRoutes } from './gateway/routes/functions.js'
-import { updateRoutes } from './gateway/routes/updates.js'
-import { healthRoutes } from './gateway/routes/health.js'
-import { invokeRoutes } from './gateway/routes/invoke.js'
-import { jobRoutes } from './gateway/routes/jobs.js'
-import { clusterRoutes } from './gateway/routes/cluster.js'
-import { dashboardRoutes } from './gateway/routes/dashboard.js'
-import { metricsRoutes } from './gateway/routes/metrics.js'
 import { Authenticator } from './gateway/auth.js'
+import { edgeRoutes } from './gateway/routes/index.js'
 import { Concurrency } from './limits.js'
 import { Gateway } from './gateway/server.js'
 import { JobService } from './jobs/service.js'
@@ -31,10 +24,6 @@ import { AliasService } from './registry/aliases.js'
 import { UrlService } from './registry/urls.js'
 import { VersionService, type AllocationRoute } from './registry/versions.js'
 import { rendezvous } from './cluster/rendezvous.js'
-import { versionRoutes } from './gateway/routes/versions.js'
-import { eventInvokeRoutes } from './gateway/routes/event-invoke.js'
-import { urlConfigRoutes } from './gateway/routes/urls.js'
-import { functionUrlRoutes } from './gateway/routes/function-url.js'
 import { openStore } from './registry/store.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
@@ -297,25 +286,10 @@ export class Edge {
     this.closers.push(() => asyncWork.close())
     await asyncWork.ready()
     const auth = new Authenticator(config.accessKeys, config.invokeAuth)
-    const urlServing = functionUrlRoutes(ctx, auth)
     const gateway = new Gateway({
       host: config.httpHost,
       port: config.httpPort,
-      hosted: urlServing.hosted,
-      routes: [
-        ...urlServing.routes,
-        ...urlConfigRoutes(ctx),
-        ...healthRoutes(ctx),
-        ...functionRoutes(ctx),
-        ...updateRoutes(ctx),
-        ...versionRoutes(ctx),
-        ...eventInvokeRoutes(ctx),
-        ...invokeRoutes(ctx),
-        ...jobRoutes(ctx),
-        ...clusterRoutes(ctx),
-        ...metricsRoutes(ctx),
-        ...dashboardRoutes(ctx)
-      ],
+      ...edgeRoutes(ctx, auth),
       auth,
       log: this.log.child({ component: 'gateway' })
     })

@@ -1,0 +1,40 @@
+import type { Authenticator } from '../auth.js'
+import type { RouteContext } from '../context.js'
+import type { GatewayOptions } from '../server.js'
+import { clusterRoutes } from './cluster.js'
+import { dashboardRoutes } from './dashboard.js'
+import { eventInvokeRoutes } from './event-invoke.js'
+import { functionUrlRoutes } from './function-url.js'
+import { functionRoutes } from './functions.js'
+import { healthRoutes } from './health.js'
+import { invokeRoutes } from './invoke.js'
+import { jobRoutes } from './jobs.js'
+import { metricsRoutes } from './metrics.js'
+import { updateRoutes } from './updates.js'
+import { urlConfigRoutes } from './urls.js'
+import { versionRoutes } from './versions.js'
+
+/** Every route of an edge's gateway, and the function URL hosts it serves. */
+export function edgeRoutes(
+  ctx: RouteContext,
+  auth: Authenticator
+): Pick<GatewayOptions, 'routes' | 'hosted'> {
+  const urls = functionUrlRoutes(ctx, auth)
+  return {
+    hosted: urls.hosted,
+    routes: [
+      ...urls.routes,
+      ...urlConfigRoutes(ctx),
+      ...healthRoutes(ctx),
+      ...functionRoutes(ctx),
+      ...updateRoutes(ctx),
+      ...versionRoutes(ctx),
+      ...eventInvokeRoutes(ctx),
+      ...invokeRoutes(ctx),
+      ...jobRoutes(ctx),
+      ...clusterRoutes(ctx),
+      ...metricsRoutes(ctx),
+      ...dashboardRoutes(ctx)
+    ]
+  }
+}
