@@ -9,7 +9,7 @@ import { JobRunner, type RunnerParts } from './runner.js'
 import { JobView, type JobState } from './view.js'
 
 /** How long an accepted job waits for a member to hold it before the accept fails. */
-const ACK_TIMEOUT_MS = 2_000
+const ACK_TIMEOUT_MS = 5_000
 /** How often the runner looks at the jobs (and the view forgets expired ones). */
 const TICK_MS = 200
 /** How long a GET for an unknown id waits for members' logs to catch up before a 404. */
