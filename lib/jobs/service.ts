@@ -58,6 +58,8 @@ export class JobService {
   private timer: NodeJS.Timeout | null = null
   private ticking = false
   private readonly startedAt = Date.now()
+  /** Jobs accepted here whose accept still waits for a member: not run before it is answered. */
+  private readonly awaitingAck = new Set<string>()
 
   constructor(private readonly options: JobServiceOptions) {
     this.view = new JobView(options.retentionMs)
@@ -115,6 +117,18 @@ export class JobService {
       edge: edge.id,
       edgeName: edge.name
     }
+    this.awaitingAck.add(accepted.id)
+    try {
+      await this.acknowledge(accepted, ack)
+    } finally {
+      this.awaitingAck.delete(accepted.id)
+    }
+    setImmediate(() => void this.tick()) // run it now, not at the next tick
+    return accepted
+  }
+
+  private async acknowledge(accepted: JobAccepted, ack: AsyncAck): Promise<void> {
+    const { edge } = this.options.parts
     const { held } = await this.jobLog.append({ kind: 'accepted', accepted })
     if (ack === 'replicated' && this.options.parts.members().length > 0) {
       let timer: NodeJS.Timeout | undefined
@@ -142,8 +156,6 @@ export class JobService {
         throw ASYNC_NOT_REPLICATED(ACK_TIMEOUT_MS)
       }
     }
-    setImmediate(() => void this.tick()) // run it now, not at the next tick
-    return accepted
   }
 
   /**
@@ -195,7 +207,7 @@ export class JobService {
     if (this.ticking) return
     this.ticking = true
     try {
-      this.runner.tick(this.view.unfinished())
+      this.runner.tick(this.view.unfinished().filter((job) => !this.awaitingAck.has(job.id)))
       if (this.view.sweep() > 0) {
         for (const segment of this.jobLog.ownRetirable()) {
           if (this.view.held(segment) === 0) await this.jobLog.retire(segment)
