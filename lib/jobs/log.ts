@@ -1,36 +1,20 @@
-import c from 'compact-encoding'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import type { Logger } from 'pino'
 import type { Registry } from '../registry/registry.js'
 import { KEYS } from '../registry/writer.js'
-import { decode, encode, versioned } from '../wire/messages.js'
-import { jobEntry, type JobEntry } from '../wire/jobs.js'
+import { decode, encode } from '../wire/messages.js'
+import {
+  jobEntry,
+  segmentAnnouncement as announcement,
+  type JobEntry,
+  type SegmentAnnouncement
+} from '../wire/jobs.js'
 
 /** Blocks a segment holds before the edge starts the next one. */
 export const SEGMENT_BLOCKS = 4_096
 /** After a retirement, the store is compacted (RocksDB frees a purged core's space then). */
 const COMPACT_DELAY_MS = 1_000
-
-/** A segment as the registry announces it: its core, and whether its edge retired it. */
-interface Announcement {
-  key: Uint8Array
-  retired: boolean
-}
-
-const announcement: c.Encoder<Announcement> = versioned(1, 'job segment', {
-  preencode(state, a) {
-    c.fixed32.preencode(state, a.key)
-    c.bool.preencode(state, a.retired)
-  },
-  encode(state, a) {
-    c.fixed32.encode(state, a.key)
-    c.bool.encode(state, a.retired)
-  },
-  decode(state) {
-    return { key: c.fixed32.decode(state), retired: c.bool.decode(state) }
-  }
-})
 
 /** One segment core as followed here. */
 interface Segment {
@@ -133,7 +117,7 @@ export class JobLog {
     this.seenGeneration = this.registry.generation
     for (const [, key, value] of this.registry.entries(KEYS.segment)) {
       const name = key.slice(KEYS.segment.length)
-      let announced: Announcement
+      let announced: SegmentAnnouncement
       try {
         announced = decode(announcement, value)
       } catch (err) {

@@ -251,18 +251,30 @@ export class JobRunner {
     type: JobEventType,
     fields: Partial<Pick<JobEvent, 'attempt' | 'status' | 'body' | 'retryAt' | 'from'>>
   ): Promise<void> {
-    return this.parts.record({
-      id: job.id,
-      type,
-      at: Date.now(),
-      edge: this.parts.edge.id,
-      edgeName: this.parts.edge.name,
-      attempt: fields.attempt ?? job.attempts,
-      status: fields.status ?? 0,
-      body: fields.body ?? new Uint8Array(0),
-      retryAt: fields.retryAt ?? 0,
-      from: fields.from ?? ''
-    })
+    return this.parts.record(
+      eventOf(job.id, type, this.parts.edge, { attempt: job.attempts, ...fields })
+    )
+  }
+}
+
+/** An event of a job, as an edge appends it (fields not given: zero, empty). */
+export function eventOf(
+  id: string,
+  type: JobEventType,
+  edge: { id: string; name: string },
+  fields: Partial<Pick<JobEvent, 'attempt' | 'status' | 'body' | 'retryAt' | 'from'>> = {}
+): JobEvent {
+  return {
+    id,
+    type,
+    at: Date.now(),
+    edge: edge.id,
+    edgeName: edge.name,
+    attempt: fields.attempt ?? 0,
+    status: fields.status ?? 0,
+    body: fields.body ?? new Uint8Array(0),
+    retryAt: fields.retryAt ?? 0,
+    from: fields.from ?? ''
   }
 }
 

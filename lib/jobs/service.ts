@@ -5,7 +5,7 @@ import { ASYNC_NOT_REPLICATED } from '../errors.js'
 import type { Registry } from '../registry/registry.js'
 import type { JobAccepted, JobSource } from '../wire/jobs.js'
 import { JobLog } from './log.js'
-import { JobRunner, type RunnerParts } from './runner.js'
+import { eventOf, JobRunner, type RunnerParts } from './runner.js'
 import { JobView, type JobState } from './view.js'
 
 /** How long an accepted job waits for a member to hold it before the accept fails. */
@@ -138,21 +138,8 @@ export class JobService {
       const ok = await Promise.race([held.then(() => true), late])
       clearTimeout(timer)
       if (!ok) {
-        await this.jobLog.append({
-          kind: 'event',
-          event: {
-            id: accepted.id,
-            type: 'cancelled',
-            at: Date.now(),
-            edge: edge.id,
-            edgeName: edge.name,
-            attempt: 0,
-            status: 503,
-            body: new Uint8Array(0),
-            retryAt: 0,
-            from: ''
-          }
-        })
+        const event = eventOf(accepted.id, 'cancelled', edge, { status: 503 })
+        await this.jobLog.append({ kind: 'event', event })
         throw ASYNC_NOT_REPLICATED(ACK_TIMEOUT_MS)
       }
     }

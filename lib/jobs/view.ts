@@ -19,8 +19,6 @@ export interface JobState {
   /** When the next attempt is due (0: now). */
   retryAt: number
   finishedAt: number | null
-  /** Completions beyond the first (a job run twice around a failover). */
-  duplicates: number
   /** Which segments hold entries of it (what keeps a segment from being retired). */
   segments: Set<string>
 }
@@ -55,7 +53,6 @@ export class JobView {
         attempts: 0,
         retryAt: 0,
         finishedAt: null,
-        duplicates: 0,
         segments: new Set()
       }
       this.jobs.set(id, job)
@@ -124,7 +121,6 @@ function derive(job: JobState): void {
   job.retryAt = 0
   job.status = 'pending'
   job.finishedAt = null
-  let finishes = 0
   for (const event of job.events) {
     switch (event.type) {
       case 'takeover':
@@ -139,7 +135,6 @@ function derive(job: JobState): void {
       case 'completed':
       case 'failed':
       case 'cancelled':
-        finishes++
         if (job.finishedAt === null) {
           job.status =
             event.type === 'completed'
@@ -152,7 +147,6 @@ function derive(job: JobState): void {
         break
     }
   }
-  job.duplicates = Math.max(0, finishes - 1)
   // A finished job's payload is not needed any more: only what GET answers is kept in memory.
   if (job.finishedAt !== null && job.accepted !== null && job.accepted.payload.length > 0) {
     job.accepted = { ...job.accepted, payload: new Uint8Array(0), module: null }

@@ -8,6 +8,7 @@ import {
 import type { AliasRecord, VersionWeight } from '../wire/addressing.js'
 import type { AddressBook } from './addressing.js'
 import type { FunctionService } from './functions.js'
+import { isVersionNumber } from './versions.js'
 
 const ALIAS = /^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$/
 /** The golden ratio's fraction: steps that spread over [0, 1) as evenly as any sequence does. */
@@ -160,7 +161,7 @@ export class AliasService {
 
   private checkVersion(name: string, version: string): void {
     if (version === '$LATEST') return
-    if (!/^[1-9][0-9]{0,9}$/.test(version) || this.book.version(name, Number(version)) === null) {
+    if (!isVersionNumber(version) || this.book.version(name, Number(version)) === null) {
       throw RESOURCE_NOT_FOUND(`Function ${name}:${version}`)
     }
   }

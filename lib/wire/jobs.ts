@@ -69,9 +69,8 @@ export type JobEntry =
   { kind: 'accepted'; accepted: JobAccepted } | { kind: 'event'; event: JobEvent }
 
 const id = {
-  preencode(state: c.State, value: string) {
-    c.fixed(16).preencode(state, Buffer.alloc(16))
-    void value
+  preencode(state: c.State, _id: string) {
+    state.end += 16 // fixed size: 16 bytes, whatever the id
   },
   encode(state: c.State, value: string) {
     if (!/^[0-9a-f]{32}$/.test(value)) throw WIRE_INVALID(`job id ${value.slice(0, 40)}`)
@@ -252,5 +251,25 @@ export const eventInvokeRecord: c.Encoder<EventInvokeRecord> = versioned(1, 'eve
       modified: c.uint.decode(state),
       deleted: c.bool.decode(state)
     }
+  }
+})
+
+/** A job log segment as the registry announces it (lib/jobs/log.ts): its core, and whether its edge retired it. */
+export interface SegmentAnnouncement {
+  key: Uint8Array
+  retired: boolean
+}
+
+export const segmentAnnouncement: c.Encoder<SegmentAnnouncement> = versioned(1, 'job segment', {
+  preencode(state, a) {
+    c.fixed32.preencode(state, a.key)
+    c.bool.preencode(state, a.retired)
+  },
+  encode(state, a) {
+    c.fixed32.encode(state, a.key)
+    c.bool.encode(state, a.retired)
+  },
+  decode(state) {
+    return { key: c.fixed32.decode(state), retired: c.bool.decode(state) }
   }
 })
