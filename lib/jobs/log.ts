@@ -16,6 +16,22 @@ export const SEGMENT_BLOCKS = 4_096
 /** After a retirement, the store is compacted (RocksDB frees a purged core's space then). */
 const COMPACT_DELAY_MS = 1_000
 
+/** Entries written to disk in one append at most (a burst larger than this takes several). */
+const MAX_BATCH = 256
+
+/** What an append gives back: where the entry is, and when a member holds it. */
+export interface Appended {
+  at: EntryAt
+  held: Promise<void>
+}
+
+/** An entry waiting for the next append. */
+interface Queued {
+  entry: JobEntry
+  resolve: (appended: Appended) => void
+  reject: (err: unknown) => void
+}
+
 /** One segment core as followed here. */
 interface Segment {
   /** `<edge>/<n>`: the registry key's tail. */
@@ -46,7 +62,9 @@ export class JobLog {
   private readonly segments = new Map<string, Segment>()
   private current: Segment | null = null
   private next = 0
-  private writing: Promise<unknown> = Promise.resolve()
+  private readonly queue: Queued[] = []
+  private flushing = false
+  private flushed: Promise<void> = Promise.resolve()
   private seenGeneration = -1
   private closed = false
   private readonly waiters = new Map<Hypercore, Map<number, () => void>>()
@@ -78,27 +96,58 @@ export class JobLog {
   /**
    * Appends an entry to this edge's current segment; resolves once it is on disk, with where it
    * is and a promise that settles when a member has fetched it (or never, for a lone edge).
+   * Entries that arrive while an append is under way go to disk together in the next one (a
+   * group commit: one write for a burst of accepts, not one queued behind the other).
    */
-  append(entry: JobEntry): Promise<{ at: EntryAt; held: Promise<void> }> {
-    const run = async () => {
-      let segment = this.current as Segment
-      if (segment.core.length >= this.segmentBlocks) segment = await this.rotate()
-      const index = segment.core.length
-      const held = new Promise<void>((resolve) => {
-        let waiting = this.waiters.get(segment.core)
-        if (waiting === undefined) this.waiters.set(segment.core, (waiting = new Map()))
-        waiting.set(index, resolve)
-      })
-      await segment.core.append(encode(jobEntry, entry))
-      // Our own entries are applied here, as written, so the view has them once this resolves.
-      const at = { segment: segment.name, index }
-      segment.seen = index + 1
-      this.onEntry(entry, at)
-      return { at, held }
+  append(entry: JobEntry): Promise<Appended> {
+    return new Promise<Appended>((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject })
+      if (!this.flushing) this.flushed = this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.queue.length > 0) {
+        let segment = this.current as Segment
+        try {
+          if (segment.core.length >= this.segmentBlocks) segment = await this.rotate()
+        } catch (err) {
+          for (const item of this.queue.splice(0)) item.reject(err)
+          return
+        }
+        const room = Math.max(1, this.segmentBlocks - segment.core.length)
+        const batch = this.queue.splice(0, Math.min(room, MAX_BATCH))
+        await this.write(segment, batch)
+      }
+    } finally {
+      this.flushing = false
     }
-    const result = this.writing.then(run, run)
-    this.writing = result.catch(() => undefined)
-    return result
+  }
+
+  private async write(segment: Segment, batch: Queued[]): Promise<void> {
+    const first = segment.core.length
+    let waiting = this.waiters.get(segment.core)
+    if (waiting === undefined) this.waiters.set(segment.core, (waiting = new Map()))
+    const held = batch.map((_, i) => {
+      const index = first + i
+      return new Promise<void>((resolve) => waiting.set(index, resolve))
+    })
+    try {
+      await segment.core.append(batch.map((item) => encode(jobEntry, item.entry)))
+    } catch (err) {
+      for (let i = 0; i < batch.length; i++) waiting.delete(first + i)
+      for (const item of batch) item.reject(err)
+      return
+    }
+    // Our own entries are applied here, as written, so the view has them once this resolves.
+    segment.seen = first + batch.length
+    batch.forEach((item, i) => {
+      const at = { segment: segment.name, index: first + i }
+      this.onEntry(item.entry, at)
+      item.resolve({ at, held: held[i] as Promise<void> })
+    })
   }
 
   /**
@@ -179,7 +228,7 @@ export class JobLog {
   async close(): Promise<void> {
     this.closed = true
     if (this.compaction !== null) clearTimeout(this.compaction)
-    await this.writing
+    await this.flushed
     await Promise.all([...this.segments.values()].map((s) => s.core.close()))
   }
 

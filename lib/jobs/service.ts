@@ -164,7 +164,7 @@ export class JobService {
 
   /** Jobs not finished (the queue). */
   pending(): number {
-    return this.view.unfinished().length
+    return this.view.pending
   }
 
   /** Job log segments followed here (they go once their jobs are forgotten). */

@@ -31,6 +31,10 @@ export interface JobState {
  */
 export class JobView {
   private readonly jobs = new Map<string, JobState>()
+  /** Jobs accepted and not finished (the runner's work list, read at every tick). */
+  private readonly open = new Set<JobState>()
+  /** Finished jobs by finish time, oldest first (what a sweep walks from the front). */
+  private readonly expiring: JobState[] = []
   /** How many remembered jobs each segment holds entries of. */
   private readonly holding = new Map<string, number>()
 
@@ -63,7 +67,11 @@ export class JobView {
     }
     if (entry.kind === 'accepted') job.accepted ??= entry.accepted
     else insert(job.events, entry.event)
+    const finishedBefore = job.finishedAt
     derive(job)
+    if (job.accepted !== null && job.finishedAt === null) this.open.add(job)
+    else this.open.delete(job)
+    if (job.finishedAt !== null && finishedBefore === null) this.expireLater(job)
     if (job.accepted !== null) this.onChange(job)
   }
 
@@ -82,7 +90,12 @@ export class JobView {
 
   /** Jobs not finished. */
   unfinished(): JobState[] {
-    return [...this.jobs.values()].filter((j) => j.accepted !== null && j.finishedAt === null)
+    return [...this.open]
+  }
+
+  /** How many jobs are not finished. */
+  get pending(): number {
+    return this.open.size
   }
 
   /** How many remembered jobs hold entries in a segment (0: it may be retired). */
@@ -90,11 +103,19 @@ export class JobView {
     return this.holding.get(segment) ?? 0
   }
 
-  /** Forgets jobs finished more than the retention ago; returns how many. */
+  /**
+   * Forgets jobs finished more than the retention ago; returns how many. Walks the finished
+   * jobs from the oldest and stops at the first one still kept.
+   */
   sweep(now = Date.now()): number {
     let forgotten = 0
-    for (const job of this.jobs.values()) {
-      if (job.finishedAt === null || now - job.finishedAt < this.retentionMs) continue
+    let due = 0
+    while (due < this.expiring.length) {
+      const finishedAt = (this.expiring[due] as JobState).finishedAt as number
+      if (now - finishedAt < this.retentionMs) break
+      due++
+    }
+    for (const job of this.expiring.splice(0, due)) {
       this.jobs.delete(job.id)
       for (const segment of job.segments) {
         const left = (this.holding.get(segment) ?? 1) - 1
@@ -104,6 +125,19 @@ export class JobView {
       forgotten++
     }
     return forgotten
+  }
+
+  /** Queues a job that just finished by its finish time (mostly at the end: a binary search). */
+  private expireLater(job: JobState): void {
+    const at = job.finishedAt as number
+    let low = 0
+    let high = this.expiring.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if (((this.expiring[mid] as JobState).finishedAt as number) <= at) low = mid + 1
+      else high = mid
+    }
+    this.expiring.splice(low, 0, job)
   }
 }
 

@@ -8,7 +8,8 @@
  * js (a QuickJS handler: edge vs workerd, cold container, CPU-bound vs V8), mesh (shard RPC vs
  * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
  * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
- * echo through one worker), url (a JS hello as a function URL: edge vs workerd).
+ * echo through one worker), url (a JS hello as a function URL: edge vs workerd), async (Event
+ * accept latency with replicated and local acks, jobs/s through one edge).
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -24,7 +25,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   scaling: () => import('./scaling.js'),
   bigdata: () => import('./bigdata.js'),
   wasi: () => import('./wasi.js'),
-  url: () => import('./url.js')
+  url: () => import('./url.js'),
+  async: () => import('./async.js')
 }
 
 const { values: args } = parseArgs({
