@@ -1,8 +1,9 @@
 import type Corestore from 'corestore'
-import type Hypercore from 'hypercore'
+import Hypercore from 'hypercore'
 import type { Logger } from 'pino'
 import type { Registry } from '../registry/registry.js'
 import { KEYS } from '../registry/writer.js'
+import { Eraser } from './erase.js'
 import { decode, encode } from '../wire/messages.js'
 import {
   jobEntry,
@@ -13,8 +14,6 @@ import {
 
 /** Blocks a segment holds before the edge starts the next one. */
 export const SEGMENT_BLOCKS = 4_096
-/** After a retirement, the store is compacted (RocksDB frees a purged core's space then). */
-const COMPACT_DELAY_MS = 1_000
 
 /** Entries written to disk in one append at most (a burst larger than this takes several). */
 const MAX_BATCH = 256
@@ -55,7 +54,7 @@ export interface EntryAt {
  * its own, and follows every other edge's. A log is a chain of segment cores (`jobs/<n>` in the
  * edge's Corestore), each announced in the registry (`seg/<edge>/<n>` → its key), so members
  * learn them as they learn registry writers and replicate them over the same authenticated
- * connections. A segment whose jobs have all been forgotten is retired: announced so, and purged
+ * connections. A segment whose jobs have all been forgotten is retired: announced so, and erased
  * from the disk of every edge. Entries reach `onEntry` in each segment's order.
  */
 export class JobLog {
@@ -68,7 +67,7 @@ export class JobLog {
   private seenGeneration = -1
   private closed = false
   private readonly waiters = new Map<Hypercore, Map<number, () => void>>()
-  private compaction: NodeJS.Timeout | null = null
+  private readonly eraser: Eraser
   private syncing: Promise<void> = Promise.resolve()
   /** Segments retired and cleared here (their announcements are skipped from then on). */
   private readonly cleared = new Set<string>()
@@ -80,7 +79,9 @@ export class JobLog {
     private readonly onEntry: (entry: JobEntry, at: EntryAt) => void,
     private readonly log: Logger,
     private readonly segmentBlocks = SEGMENT_BLOCKS
-  ) {}
+  ) {
+    this.eraser = new Eraser(store, log)
+  }
 
   /** Segments followed here (this edge's and its members'), retired ones excluded. */
   get segmentCount(): number {
@@ -176,7 +177,7 @@ export class JobLog {
       const held = this.segments.get(name)
       if (this.cleared.has(name)) continue
       if (announced.retired) {
-        if (held !== undefined || this.isOwn(name)) await this.purge(name, held, announced.key)
+        await this.purge(name, held, announced.key)
         continue
       }
       if (held === undefined) await this.open(name, Buffer.from(announced.key))
@@ -215,7 +216,7 @@ export class JobLog {
     return [...this.segments.values()].filter((s) => s.own && s !== this.current).map((s) => s.name)
   }
 
-  /** Retires one of this edge's segments: announced retired everywhere, purged here. */
+  /** Retires one of this edge's segments: announced retired everywhere, erased here. */
   async retire(name: string): Promise<void> {
     const segment = this.segments.get(name)
     if (segment === undefined || !segment.own || segment === this.current) return
@@ -227,7 +228,7 @@ export class JobLog {
   /** Closes every segment (the Corestore belongs to the caller). */
   async close(): Promise<void> {
     this.closed = true
-    if (this.compaction !== null) clearTimeout(this.compaction)
+    this.eraser.close()
     await this.flushed
     await Promise.all([...this.segments.values()].map((s) => s.core.close()))
   }
@@ -281,22 +282,6 @@ export class JobLog {
     return segment
   }
 
-  /**
-   * Compacts the store once purges settle: a purge deletes a core's keys, but RocksDB gives
-   * the space back only when it compacts (in its own threads, not on the event loop).
-   */
-  private compactSoon(): void {
-    if (this.compaction !== null || this.closed) return
-    this.compaction = setTimeout(() => {
-      this.compaction = null
-      if (this.closed) return
-      this.store.storage
-        .compact()
-        .catch((err: unknown) => this.log.warn({ err }, 'job log compaction failed'))
-    }, COMPACT_DELAY_MS)
-    this.compaction.unref()
-  }
-
   private uploaded(core: Hypercore, index: number): void {
     const waiting = this.waiters.get(core)
     const resolve = waiting?.get(index)
@@ -325,34 +310,18 @@ export class JobLog {
   }
 
   /**
-   * Deletes a retired segment's blocks from this edge's disk and stops following it.
-   * (Hypercore's `purge()` would drop the core whole, but fails in the installed hypercore:
-   * `_closeAllSessions is not a function`; clearing the blocks frees what a segment weighs.)
+   * Deletes a retired segment from this edge's disk (whether it was followed here or not: at
+   * boot, a segment retired while the edge was down) and stops following it.
    */
   private async purge(name: string, segment: Segment | undefined, key: Uint8Array): Promise<void> {
+    if (this.cleared.has(name)) return // the announcement's own sync got here first
     this.segments.delete(name)
     this.cleared.add(name)
-    this.compactSoon()
     if (segment !== undefined) {
       await segment.reading
       this.waiters.delete(segment.core)
-      await clearAll(segment.core)
-      return
+      await segment.core.close()
     }
-    // Retired before this edge opened it (e.g. at boot): clear whatever is stored of it.
-    const core = this.isOwn(name)
-      ? this.store.get({ name: `jobs/${Number(name.slice(this.edge.length + 1))}` })
-      : this.store.get({ key: Buffer.from(key) })
-    await core.ready()
-    await clearAll(core)
-  }
-}
-
-/** Clears every block of a core and closes the session. */
-async function clearAll(core: Hypercore): Promise<void> {
-  try {
-    if (core.length > 0) await core.clear(0, core.length)
-  } finally {
-    await core.close()
+    await this.eraser.erase(Hypercore.discoveryKey(Buffer.from(key)))
   }
 }

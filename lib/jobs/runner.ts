@@ -75,6 +75,8 @@ export interface RunnerOptions {
   maxInFlight: number
   /** Jobs accepted by this edge before this time wait a lease before it resumes them. */
   resumeAfter: number
+  /** Called when an attempt ends: a slot is free, so the next tick need not wait its turn. */
+  wake?: () => void
 }
 
 /**
@@ -202,6 +204,7 @@ export class JobRunner {
       this.parts.log.warn({ err, job: job.id }, 'job attempt not recorded')
     } finally {
       this.running.delete(job.id)
+      this.options.wake?.()
     }
   }
 

@@ -57,6 +57,7 @@ export class JobService {
   private readonly runner: JobRunner
   private timer: NodeJS.Timeout | null = null
   private ticking = false
+  private tickQueued = false
   private readonly startedAt = Date.now()
   /** Jobs accepted here whose accept still waits for a member: not run before it is answered. */
   private readonly awaitingAck = new Set<string>()
@@ -80,7 +81,8 @@ export class JobService {
         leaseMs: options.leaseMs,
         retryDelayMs: options.retryDelayMs,
         maxInFlight: options.maxInFlight,
-        resumeAfter: options.clustered ? this.startedAt + options.leaseMs : 0
+        resumeAfter: options.clustered ? this.startedAt + options.leaseMs : 0,
+        wake: () => this.tickSoon()
       }
     )
   }
@@ -123,7 +125,7 @@ export class JobService {
     } finally {
       this.awaitingAck.delete(accepted.id)
     }
-    setImmediate(() => void this.tick()) // run it now, not at the next tick
+    this.tickSoon() // run it now, not at the next tick
     return accepted
   }
 
@@ -162,6 +164,11 @@ export class JobService {
     return undefined
   }
 
+  /** Unfinished jobs, but those whose accept still waits for a member. */
+  private *runnable(): Generator<JobState> {
+    for (const job of this.view.unfinished()) if (!this.awaitingAck.has(job.id)) yield job
+  }
+
   /** Jobs not finished (the queue). */
   pending(): number {
     return this.view.pending
@@ -175,8 +182,9 @@ export class JobService {
   /** Seconds since the oldest unfinished job was accepted (0: none). */
   oldestAgeSeconds(now = Date.now()): number {
     let oldest = now
-    for (const job of this.view.unfinished())
+    for (const job of this.view.unfinished()) {
       oldest = Math.min(oldest, job.accepted?.acceptedAt ?? now)
+    }
     return (now - oldest) / 1000
   }
 
@@ -190,11 +198,21 @@ export class JobService {
     return this.runner.inFlight
   }
 
+  /** One tick on the next turn of the loop for any number of accepts in this one. */
+  private tickSoon(): void {
+    if (this.tickQueued) return
+    this.tickQueued = true
+    setImmediate(() => {
+      this.tickQueued = false
+      void this.tick()
+    })
+  }
+
   private async tick(): Promise<void> {
     if (this.ticking) return
     this.ticking = true
     try {
-      this.runner.tick(this.view.unfinished().filter((job) => !this.awaitingAck.has(job.id)))
+      this.runner.tick(this.runnable())
       if (this.view.sweep() > 0) {
         for (const segment of this.jobLog.ownRetirable()) {
           if (this.view.held(segment) === 0) await this.jobLog.retire(segment)

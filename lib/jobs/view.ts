@@ -88,9 +88,9 @@ export class JobView {
       .sort((a, b) => (b.accepted?.acceptedAt ?? 0) - (a.accepted?.acceptedAt ?? 0))
   }
 
-  /** Jobs not finished. */
-  unfinished(): JobState[] {
-    return [...this.open]
+  /** Jobs not finished: a live iterator over the open set (no copy per tick). */
+  unfinished(): IterableIterator<JobState> {
+    return this.open.values()
   }
 
   /** How many jobs are not finished. */

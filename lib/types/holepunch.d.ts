@@ -1785,6 +1785,21 @@ declare module 'corestore' {
     storage: {
       /** Compacts the whole database: space of deleted cores and blocks goes back to the disk. */
       compact(): Promise<void>
+      /** Whether a core with this discovery key is stored. */
+      hasCore(discoveryKey: Buffer): Promise<boolean>
+      /** A stored core's storage (its pointers in the database), or null. */
+      resumeCore(
+        discoveryKey: Buffer
+      ): Promise<{ core: { corePointer: number; dataPointer: number } } | null>
+      /** Deletes a core's record, its auth, head and sessions' data (not the default data). */
+      deleteCore(pointers: { corePointer: number; dataPointer: number }): Promise<void>
+      /** The RocksDB database (rocksdb-native). */
+      db: {
+        write(opts?: { autoDestroy?: boolean }): {
+          tryDeleteRange(start: Buffer, end: Buffer): void
+          flush(): Promise<void>
+        }
+      }
     }
 
     /** Resolves once the primary key is loaded. */
@@ -2120,4 +2135,14 @@ declare module 'hyperblobs' {
 
   export default Hyperblobs
   export import BlobId = Hyperblobs.BlobId
+}
+
+declare module 'hypercore-storage/lib/keys.js' {
+  /** Key prefixes of hypercore-storage's RocksDB layout. */
+  export const core: {
+    /** The prefix of everything a core keeps under its core pointer (auth, head, sessions). */
+    core(pointer: number): Buffer
+    /** The prefix of a data pointer's blocks, tree nodes and bitfield. */
+    data(pointer: number): Buffer
+  }
 }

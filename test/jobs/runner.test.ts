@@ -92,8 +92,8 @@ function setup(outcomes: AttemptOutcome[], settings = DEFAULTS, members: string[
     for (let now = Date.now(); now < until; now = Date.now()) {
       runner.tick(view.unfinished(), now)
       await new Promise((resolve) => setTimeout(resolve, 5))
-      if (runner.inFlight === 0 && view.unfinished().every((j) => j.retryAt > until)) return
-      if (view.unfinished().length === 0 && runner.inFlight === 0) return
+      if (runner.inFlight === 0 && [...view.unfinished()].every((j) => j.retryAt > until)) return
+      if (view.pending === 0 && runner.inFlight === 0) return
     }
   }
   return { view, events, delivered, runner, add, settle }
