@@ -14,7 +14,7 @@ import {
   type Executable,
   type RuntimeAssets
 } from '../runtimes/contract.js'
-import { DEFAULT_CONTAINER_BUDGET_BYTES, type WarmStats } from '../runtimes/js/runner.js'
+import { DEFAULT_CONTAINER_BUDGET_BYTES, type WarmStats } from '../runtimes/warm.js'
 import {
   STATE,
   moduleSpec,

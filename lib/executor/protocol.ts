@@ -6,7 +6,7 @@ import type {
   RuntimeAssets,
   RuntimeKind
 } from '../runtimes/contract.js'
-import type { WarmStats } from '../runtimes/js/runner.js'
+import type { WarmStats } from '../runtimes/warm.js'
 import type { ModuleSpec, ValidatedFunction } from '../wasm/policy.js'
 
 /** The part of a validated function a worker needs (not its bytes: it gets the compiled module). */

@@ -1,7 +1,12 @@
 import { performance } from 'node:perf_hooks'
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
+import { Container } from '../runtimes/js/container.js'
 import { Engine } from '../runtimes/js/engine.js'
-import { JsRunner } from '../runtimes/js/runner.js'
+import type { JsSpec } from '../runtimes/js/function.js'
+import { PyContainer } from '../runtimes/python/container.js'
+import type { PySpec } from '../runtimes/python/function.js'
+import { snapshot } from '../runtimes/python/snapshot.js'
+import { WarmRunner } from '../runtimes/warm.js'
 import { WasiRunner } from '../runtimes/wasi/runner.js'
 import {
   STATE,
@@ -16,7 +21,7 @@ import { Runner } from '../wasm/runner.js'
 /**
  * Worker body. It waits on a shared doorbell and drains its port synchronously, spinning briefly
  * first, because a futex wake-up here costs more than a tiny call; it returns to its event loop
- * only to await a cold JS container's start-up. Around each call it publishes which call runs
+ * only to await a cold JS or Python container's start-up. Around each call it publishes which call runs
  * and since when, for the deadline check. Each runtime's calls go to that runtime's runner.
  */
 
@@ -33,20 +38,23 @@ const flags = new Int32Array(state)
 const stamps = new BigInt64Array(state)
 const wasm = new Runner()
 const wasi = new WasiRunner()
-const js =
-  assets.quickjs === undefined
-    ? null
-    : new JsRunner(Engine.load(assets.quickjs), containerBudgetBytes)
+const engine = assets.quickjs === undefined ? null : Engine.load(assets.quickjs)
+/** JS and Python containers, one budget. */
+const warm = new WarmRunner<JsSpec | PySpec, Container | PyContainer>(async (spec) => {
+  if (spec.runtime === 'python') return PyContainer.create(spec, await snapshot())
+  if (engine === null) throw new Error('no JS engine')
+  return Container.create(await engine, spec)
+}, containerBudgetBytes)
 
 void serve(port)
 
-/** One call, by its runtime's runner (a cold JS container makes it asynchronous). */
+/** One call, by its runtime's runner (a cold container makes it asynchronous). */
 function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
   // The pool evicts by key whatever runtime the call that carries the list is for.
   for (const key of call.evict ?? []) {
     wasm.forget(key)
     wasi.forget(key)
-    js?.forget(key)
+    warm.forget(key)
   }
   if (call.runtime === 'wasm') return wasm.handle(call)
   if (call.runtime === 'wasi') {
@@ -54,29 +62,20 @@ function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
     return wasi.handle(call)
   }
   const started = performance.now()
-  if (js === null) {
-    return {
-      id: call.id,
-      ok: false,
-      code: 'EXECUTOR_WORKER_FAILED',
-      message: 'no JS engine',
-      micros: 0
-    }
-  }
-  if (call.load?.runtime === 'nodejs') js.load(call.load)
+  if (call.load?.runtime === 'nodejs' || call.load?.runtime === 'python') warm.load(call.load)
   const input = call.input as Uint8Array
   const context = call.context ?? {
     requestId: '',
     functionVersion: '$LATEST',
     invokedFunctionArn: ''
   }
-  const reply = (outcome: Awaited<ReturnType<JsRunner['call']>>): ReplyMessage => ({
+  const reply = (outcome: Awaited<ReturnType<(typeof warm)['call']>>): ReplyMessage => ({
     ...outcome,
     id: call.id,
     micros: Math.round((performance.now() - started) * 1000),
-    warm: js.stats()
+    warm: warm.stats()
   })
-  const outcome = js.call({ key: call.key, input, timeoutMs: call.timeoutMs, context })
+  const outcome = warm.call({ key: call.key, input, timeoutMs: call.timeoutMs, context })
   return outcome instanceof Promise ? outcome.then(reply) : reply(outcome)
 }
 

@@ -1,26 +1,42 @@
 import { INVALID_PARAMETER } from '../errors.js'
 import type { Code } from '../registry/settings.js'
-import { checkFiles, jsFilesFromZip } from '../runtimes/js/package.js'
+import type { Language } from '../registry/settings.js'
+import {
+  checkFiles,
+  filesFromZip,
+  JS_PACKAGE,
+  PYTHON_PACKAGE,
+  type PackageKind
+} from '../runtimes/package.js'
 import type { Fields } from './fields.js'
 import { wasmFromCode } from './zip.js'
 
+/** What a function's code is: a Wasm module, or the package of a language. */
+export type CodeKind = 'wasm' | Language
+
+const PACKAGES: Record<Language, PackageKind> = { nodejs: JS_PACKAGE, python: PYTHON_PACKAGE }
+
 /**
  * A function's code as a deploy or an update sends it, parsed once: AWS's Code.ZipFile (a zip
- * of a JS package for a nodejs* runtime, else a zip holding one .wasm, or the module itself),
- * or the seed API's `wasm_base64` / `files`.
+ * of a JS package for a nodejs* runtime, of Python modules for a python* one, else a zip
+ * holding one .wasm, or the module itself), or the seed API's `wasm_base64` / `files`.
  */
-export async function codeFromZip(zip: Uint8Array, kind: 'wasm' | 'nodejs'): Promise<Code> {
-  return kind === 'nodejs'
-    ? { files: await jsFilesFromZip(zip) }
-    : { wasm: await wasmFromCode(zip) }
+export async function codeFromZip(zip: Uint8Array, kind: CodeKind): Promise<Code> {
+  if (kind === 'wasm') return { wasm: await wasmFromCode(zip) }
+  return { files: await filesFromZip(zip, PACKAGES[kind]), language: kind }
 }
 
-/** Which runtime an AWS Runtime name asks for (anything but nodejs* is our Wasm). */
-export function kindOf(runtime: string | undefined): 'wasm' | 'nodejs' {
-  return runtime !== undefined && runtime.startsWith('nodejs') ? 'nodejs' : 'wasm'
+/** Which runtime an AWS Runtime name asks for (anything but nodejs* and python* is our Wasm). */
+export function kindOf(runtime: string | undefined): CodeKind {
+  if (runtime !== undefined && runtime.startsWith('nodejs')) return 'nodejs'
+  if (runtime !== undefined && runtime.startsWith('python')) return 'python'
+  return 'wasm'
 }
 
-/** The seed API's code: `files` ({ path: source }) for JS, or `wasm_base64`. */
+/**
+ * The seed API's code: `files` ({ path: source }) for JS or Python (a python* `runtime`, or
+ * .py files and no JS), or `wasm_base64`.
+ */
 export function codeFromSeed(fields: Fields): Code {
   const files = fields.raw('files')
   if (files === undefined || files === null) return { wasm: fields.base64('wasm_base64') }
@@ -30,5 +46,13 @@ export function codeFromSeed(fields: Fields): Code {
   if (typeof files !== 'object' || Array.isArray(files) || ArrayBuffer.isView(files)) {
     throw INVALID_PARAMETER('files', 'must be an object of { "path": "source" }')
   }
-  return { files: checkFiles(files as Record<string, unknown>, 'files') }
+  const runtime = fields.optionalString('runtime')
+  const names = Object.keys(files)
+  const python =
+    runtime === undefined
+      ? names.some((n) => n.endsWith('.py')) && !names.some((n) => /\.[mc]?js$/.test(n))
+      : runtime.startsWith('python')
+  const language: Language = python ? 'python' : 'nodejs'
+  const checked = checkFiles(files as Record<string, unknown>, 'files', PACKAGES[language])
+  return { files: checked, language }
 }

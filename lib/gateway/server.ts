@@ -263,11 +263,23 @@ export function errorReply(err: unknown): Reply {
   const error = err instanceof SwarmError ? err : INTERNAL(err)
   if (error.kind === 'function') {
     // AWS: the invocation itself succeeded; the function failed. A JS error keeps its own type
-    // and trace (AWS's Node shape); ours adds errorCode.
-    const { errorType, trace } = error.fields
+    // and trace (AWS's Node shape), a Python one its type, request id and stack trace (AWS's
+    // Python shape); ours adds errorCode.
+    const { errorType, trace, stackTrace, requestId } = error.fields
+    const headers = { 'x-amz-function-error': 'Unhandled' }
+    if (stackTrace !== undefined) {
+      const body = {
+        errorMessage: error.message,
+        errorType: errorType ?? error.awsType,
+        requestId: requestId ?? '',
+        stackTrace: traceOf(stackTrace),
+        errorCode: error.code
+      }
+      return { status: 200, headers, body }
+    }
     return {
       status: 200,
-      headers: { 'x-amz-function-error': 'Unhandled' },
+      headers,
       body: {
         errorType: errorType ?? error.awsType,
         errorMessage: error.message,

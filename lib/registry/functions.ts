@@ -1,6 +1,7 @@
 import { FUNCTION_EXISTS, FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import { shapeOf, type Executable } from '../runtimes/contract.js'
 import { jsFunction, type JsFunction } from '../runtimes/js/function.js'
+import { pythonFunction } from '../runtimes/python/function.js'
 import { WASI_HANDLER, WASI_RUNTIME, wasiFunction } from '../runtimes/wasi/function.js'
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
@@ -62,10 +63,12 @@ export class FunctionService {
   /** UpdateFunctionCode: new code, the same configuration. */
   async updateCode(name: string, code: Code): Promise<FunctionRecord> {
     const record = await this.get(name)
-    if ('files' in code !== (record.kind === 'nodejs')) {
+    const kind = 'files' in code ? code.language : 'wasm'
+    if (kind !== (record.kind === 'wasi' ? 'wasm' : record.kind)) {
+      const what = { nodejs: 'JS package', python: 'Python package', wasm: 'Wasm module' }
       throw INVALID_PARAMETER(
         'ZipFile',
-        `must hold a ${record.kind === 'nodejs' ? 'JS package' : 'Wasm module'}, as the function was created with`
+        `must hold a ${what[record.kind === 'wasi' ? 'wasm' : record.kind]}, as the function was created with`
       )
     }
     return this.store(name, code, settle(settingsOf(record), code, this.caps))
@@ -133,6 +136,7 @@ export class FunctionService {
         return wasiFunction(module, { functionName, environment, memoryMb, region, version })
       }
       const files = decode(codeBundle, await this.registry.wasm(sha256))
+      if (kind === 'python') return pythonFunction({ ...config, sha256, files, memoryMb, region })
       return jsFunction({ ...config, sha256, files, memoryMb, region }) satisfies JsFunction
     })
   }
@@ -189,7 +193,10 @@ export class FunctionService {
   /** The stored code of a record, verified: module bytes, or the JS files. */
   async codeOf(record: FunctionRecord): Promise<Code> {
     const bytes = await this.registry.wasm(record.sha256)
-    return record.kind === 'nodejs' ? { files: decode(codeBundle, bytes) } : { wasm: bytes }
+    if (record.kind === 'nodejs' || record.kind === 'python') {
+      return { files: decode(codeBundle, bytes), language: record.kind }
+    }
+    return { wasm: bytes }
   }
 
   /** Every live function. */
@@ -216,6 +223,18 @@ export class FunctionService {
       role: s.role,
       description: s.description,
       environment: s.environment
+    }
+    if ('files' in code && code.language === 'python') {
+      // Stored as sent: AWS reports a Python function's import errors when it is invoked.
+      const stored = await this.validator.bundle(code.files)
+      const spec: FunctionSpec = {
+        ...common,
+        reduce: s.reduce ?? 'none',
+        handler: s.handler as string,
+        kind: 'python',
+        abi: 'json'
+      }
+      return this.registry.put(spec, stored.bytes, stored.sha256)
     }
     if ('files' in code) {
       const source = {

@@ -1,6 +1,13 @@
 import { INVALID_PARAMETER } from '../errors.js'
 import { ENGINE_MIN_PAGES } from '../runtimes/js/engine.js'
 import { DEFAULT_NODE_RUNTIME, NODE_RUNTIMES, parseHandler } from '../runtimes/js/function.js'
+import {
+  DEFAULT_PYTHON_HANDLER,
+  DEFAULT_PYTHON_RUNTIME,
+  isPythonRuntime,
+  parsePythonHandler,
+  PYTHON_RUNTIMES
+} from '../runtimes/python/function.js'
 import { PAGES_PER_MB } from '../wasm/policy.js'
 import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
 import { checkEnvironment } from './environment.js'
@@ -20,8 +27,14 @@ export const MAX_HEADER_ITEMS = 1_024
 export const MIN_JS_MEMORY_MB = ENGINE_MIN_PAGES / PAGES_PER_MB
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
-/** A function's code: a Wasm module, or the files of a JS package. */
-export type Code = { wasm: Uint8Array } | { files: Map<string, string> }
+/** The languages whose code is a package of source files. */
+export type Language = 'nodejs' | 'python'
+
+/** A function's code: a Wasm module, or the files of a JS or Python package. */
+export type Code = { wasm: Uint8Array } | { files: Map<string, string>; language: Language }
+
+/** The least memory a Python function may have: its interpreter starts at 21 MB. */
+export const MIN_PYTHON_MEMORY_MB = 64
 
 /** A function's settings, from either API, parsed but not yet checked. */
 export interface Settings {
@@ -63,17 +76,23 @@ export const NO_CAPS: FunctionCaps = {
 /** Settings checked against an edge's caps, defaults filled in (but those of `Settled`). */
 export function settle(settings: Settings, code: Code, caps: FunctionCaps): Settled {
   const { maxTimeoutMs, maxMemoryMb } = caps
-  const js = 'files' in code
+  const language = 'files' in code ? code.language : null
+  const js = language === 'nodejs'
   const timeoutMs = settings.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, maxTimeoutMs)
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
     throw INVALID_PARAMETER('timeout', `must be an integer from 1 to ${maxTimeoutMs} ms here`)
   }
   const memoryMb = settings.memoryMb ?? Math.min(DEFAULT_MEMORY_MB, maxMemoryMb)
-  const minMemoryMb = js ? MIN_JS_MEMORY_MB : 1
+  const minMemoryMb = js ? MIN_JS_MEMORY_MB : language === 'python' ? MIN_PYTHON_MEMORY_MB : 1
   if (!Number.isInteger(memoryMb) || memoryMb < minMemoryMb || memoryMb > maxMemoryMb) {
+    const why = js
+      ? ' (a JS engine needs 16 MB)'
+      : language === 'python'
+        ? ' (Python needs 64 MB)'
+        : ''
     throw INVALID_PARAMETER(
       'memory',
-      `must be an integer from ${minMemoryMb} to ${maxMemoryMb} MB here${js ? ' (a JS engine needs 16 MB)' : ''}`
+      `must be an integer from ${minMemoryMb} to ${maxMemoryMb} MB here${why}`
     )
   }
   const headerItems = settings.headerItems ?? 0
@@ -83,12 +102,23 @@ export function settle(settings: Settings, code: Code, caps: FunctionCaps): Sett
   if (settings.reduce !== undefined && !REDUCERS.includes(settings.reduce)) {
     throw INVALID_PARAMETER('reduce', `must be one of ${REDUCERS.join(', ')}`)
   }
-  const runtime = settings.runtime ?? (js ? DEFAULT_NODE_RUNTIME : 'provided.al2023')
+  const runtime =
+    settings.runtime ??
+    (js ? DEFAULT_NODE_RUNTIME : language === 'python' ? DEFAULT_PYTHON_RUNTIME : 'provided.al2023')
   if (js && !(NODE_RUNTIMES as readonly string[]).includes(runtime)) {
     throw INVALID_PARAMETER('Runtime', `must be one of ${NODE_RUNTIMES.join(', ')} for JS code`)
   }
-  const handler = settings.handler ?? (js ? 'index.handler' : undefined)
+  if (language === 'python' && !isPythonRuntime(runtime)) {
+    throw INVALID_PARAMETER(
+      'Runtime',
+      `must be one of ${PYTHON_RUNTIMES.join(', ')} for Python code`
+    )
+  }
+  const handler =
+    settings.handler ??
+    (js ? 'index.handler' : language === 'python' ? DEFAULT_PYTHON_HANDLER : undefined)
   if (handler !== undefined && js) parseHandler(handler)
+  if (handler !== undefined && language === 'python') parsePythonHandler(handler)
   return {
     // Defaults that depend on what the code turns out to be are the store's (a WASI command,
     // say, is only known once validated).

@@ -1,6 +1,7 @@
 import { INVALID_REQUEST, type ErrorCode } from '../errors.js'
 import type { ModuleSpec, ValidatedFunction } from '../wasm/policy.js'
 import type { JsFunction, JsSpec } from './js/function.js'
+import type { PyFunction, PySpec } from './python/function.js'
 import type { WasiFunction, WasiSpec } from './wasi/function.js'
 
 /**
@@ -8,12 +9,12 @@ import type { WasiFunction, WasiSpec } from './wasi/function.js'
  * gateway see an Executable (a function ready to run: a cache key, what a worker needs to load
  * it, and the shape of its input and output) and a CallReply (output bytes or items, or a coded
  * error; log lines either way). Which engine runs it is each runtime's own business, in its own
- * folder (lib/wasm for our Wasm ABIs, lib/runtimes/js for JavaScript, lib/runtimes/wasi for
- * WASI commands).
+ * folder (lib/wasm for our Wasm ABIs, lib/runtimes/js for JavaScript, lib/runtimes/python for
+ * Python, lib/runtimes/wasi for WASI commands).
  */
 
 /** The runtimes a function can have. */
-export const RUNTIME_KINDS = ['wasm', 'nodejs', 'wasi'] as const
+export const RUNTIME_KINDS = ['wasm', 'nodejs', 'wasi', 'python'] as const
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number]
 
 /**
@@ -27,7 +28,7 @@ export type Shape = 'v1' | 'v2' | 'json'
  * A function ready to run on this edge, whatever its runtime. (A validated module whose ABI is
  * `wasi` is not one by itself: it runs as a WasiFunction, with its function's configuration.)
  */
-export type Executable = ValidatedFunction | JsFunction | WasiFunction
+export type Executable = ValidatedFunction | JsFunction | WasiFunction | PyFunction
 
 /** How an executable's input and output look; a bare WASI module is refused (see Executable). */
 export function shapeOf(fn: Executable): Shape {
@@ -40,7 +41,7 @@ export function shapeOf(fn: Executable): Shape {
 }
 
 /** What a worker needs to load an executable (posted once per worker, then named by key). */
-export type LoadSpec = ModuleSpec | JsSpec | WasiSpec
+export type LoadSpec = ModuleSpec | JsSpec | WasiSpec | PySpec
 
 /** Engines compiled once per process and handed to every worker (see lib/runtimes/js/engine.ts). */
 export interface RuntimeAssets {

@@ -23,10 +23,13 @@ port.on('message', async (request: ValidateRequest) => {
     if (request.kind === 'wasm') {
       reply = { id, ok: true, fn: await validate(request.bytes, request.options) }
     } else {
-      engine ??= compileEngine().then((compiled) => Engine.load(compiled))
-      await checkJs(await engine, request.source, request.timeoutMs)
+      if (request.kind === 'nodejs') {
+        engine ??= compileEngine().then((compiled) => Engine.load(compiled))
+        await checkJs(await engine, request.source, request.timeoutMs)
+      }
+      const files = request.kind === 'nodejs' ? request.source.files : request.files
       // A copy of its own: a small Buffer may share Node's pool, which must not be transferred.
-      const bytes = new Uint8Array(encode(codeBundle, request.source.files))
+      const bytes = new Uint8Array(encode(codeBundle, files))
       const sha256 = createHash('sha256').update(bytes).digest('hex')
       reply = { id, ok: true, fn: null, bundle: { bytes, sha256 } }
     }

@@ -3,17 +3,21 @@ import { EXECUTOR_CLOSED, EXECUTOR_WORKER_FAILED, fromCode, type ErrorCode } fro
 import type { JsSource } from '../runtimes/js/function.js'
 import type { PolicyOptions, ValidatedFunction } from './policy.js'
 
-/** Main thread → validator worker: a module to validate, or a JS function to check. */
+/**
+ * Main thread → validator worker: a module to validate, a JS function to check, or a package's
+ * files to encode for the registry (a Python function: AWS reports its import errors at invoke).
+ */
 export type ValidateRequest =
   | { id: number; kind: 'wasm'; bytes: Uint8Array; options: PolicyOptions }
   | { id: number; kind: 'nodejs'; source: JsSource; timeoutMs: number }
+  | { id: number; kind: 'bundle'; files: Map<string, string> }
 
 /** Validator worker → main thread. */
 export type ValidateReply =
   | { id: number; ok: true; fn: ValidatedFunction | null; bundle?: StoredCode }
   | { id: number; ok: false; code: ErrorCode; message: string }
 
-/** A JS function's code as the registry stores it: the encoded bundle and its sha256. */
+/** A package's code as the registry stores it: the encoded bundle and its sha256. */
 export interface StoredCode {
   bytes: Uint8Array
   sha256: string
@@ -53,6 +57,12 @@ export class ModuleValidator {
    */
   async checkJs(source: JsSource, timeoutMs: number): Promise<StoredCode> {
     const reply = await this.request((id) => ({ id, kind: 'nodejs', source, timeoutMs }), [])
+    return reply.bundle as StoredCode
+  }
+
+  /** Encodes and hashes a package's files for the registry (on the worker). */
+  async bundle(files: Map<string, string>): Promise<StoredCode> {
+    const reply = await this.request((id) => ({ id, kind: 'bundle', files }), [])
     return reply.bundle as StoredCode
   }
 

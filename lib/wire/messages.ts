@@ -14,7 +14,7 @@ export type Reduce = (typeof REDUCERS)[number]
 export const ABIS = ['v1', 'v2', 'json'] as const
 
 /** The runtimes a stored function can have (see lib/runtimes/contract.ts). */
-export const KINDS = ['wasm', 'nodejs', 'wasi'] as const
+export const KINDS = ['wasm', 'nodejs', 'wasi', 'python'] as const
 
 /** Where a function's Wasm bytes live in its writer's blob core (a Hyperblobs id). */
 export interface BlobId {
@@ -306,7 +306,7 @@ export interface ExecuteRequest {
 /** What a member needs to run a shard of a JS or WASI function besides the code's hash. */
 export interface ShardConfig {
   /** Which runtime runs the code. */
-  kind: 'nodejs' | 'wasi'
+  kind: 'nodejs' | 'wasi' | 'python'
   functionName: string
   /** The AWS runtime name (nodejs20.x, ...). */
   runtime: string
@@ -318,7 +318,7 @@ export interface ShardConfig {
   version: string
 }
 
-const CONFIG_KINDS = ['nodejs', 'wasi'] as const
+const CONFIG_KINDS = ['nodejs', 'wasi', 'python'] as const
 
 /** ShardConfig; `version` is absent from what a version 3 request carries. */
 const shardConfig = (requestVersion: number): c.Encoder<ShardConfig> => ({

@@ -5,7 +5,7 @@ import type { RouteContext } from '../context.js'
 import { Fields } from '../fields.js'
 import type { Route } from '../server.js'
 import { codeFromSeed, codeFromZip, kindOf } from '../code.js'
-import { zipFromFiles } from '../../runtimes/js/package.js'
+import { zipFromFiles } from '../../runtimes/package.js'
 
 const NAME = '([^/]+)'
 
@@ -151,7 +151,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
             Configuration: configuration(record, region, published),
             Code: {
               RepositoryType: 'SwarmLambda',
-              Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/${record.kind === 'nodejs' ? 'code' : 'wasm'}`
+              Location: `http://${headers.host ?? ctx.config.httpHost}/functions/${encodeURIComponent(record.name)}/${record.kind === 'nodejs' || record.kind === 'python' ? 'code' : 'wasm'}`
             },
             Tags: {},
             ...(record.concurrency > 0

@@ -26,7 +26,7 @@ export function updateRoutes(ctx: RouteContext): Route[] {
         const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const name = functionName(params[0] as string, url)
         const record = await ctx.functions.get(name)
-        const kind = record.kind === 'nodejs' ? 'nodejs' : 'wasm'
+        const kind = record.kind === 'wasi' ? 'wasm' : record.kind
         const code = await codeFromZip(fields.base64('ZipFile'), kind)
         const updated = await ctx.functions.updateCode(name, code)
         if (fields.optionalBoolean('Publish') === true) {

@@ -2,6 +2,7 @@ import type { QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
 import { FUNCTION_MEMORY_LIMIT, FUNCTION_TIMEOUT } from '../../errors.js'
 import { MAX_OUTPUT_BYTES } from '../../wasm/runner.js'
 import type { CallContext, CallOutcome } from '../contract.js'
+import { ContainerBroken } from '../warm.js'
 import { ENGINE_MIN_PAGES, type Engine } from './engine.js'
 import { entryOf, esmFiles, TASK_ROOT, type JsSpec } from './function.js'
 import { LogBuffer, logStream } from './logs.js'
@@ -19,19 +20,6 @@ export const INIT_TIMEOUT_MS = 10_000
 const UTF8 = new TextEncoder()
 /** Lines of a JS trace kept in an error. */
 const MAX_TRACE_LINES = 30
-
-/** Why a container must not be used again. */
-type Broken = 'timeout' | 'memory' | 'host'
-
-/** A call that ended the container: the outcome, and the container is dropped. */
-export class ContainerBroken extends Error {
-  constructor(
-    readonly outcome: CallOutcome,
-    readonly why: Broken
-  ) {
-    super(why)
-  }
-}
 
 /**
  * One warm "container" of a JS function: a QuickJS instance whose whole heap is a memory of its

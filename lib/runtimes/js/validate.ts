@@ -1,5 +1,6 @@
 import { JS_INVALID } from '../../errors.js'
-import { Container, ContainerBroken, INIT_TIMEOUT_MS } from './container.js'
+import { ContainerBroken } from '../warm.js'
+import { Container, INIT_TIMEOUT_MS } from './container.js'
 import type { Engine } from './engine.js'
 import { jsFunction, type JsSource } from './function.js'
 

@@ -2,13 +2,13 @@ import { zipSync, type Zippable } from 'fflate'
 import t from 'tap'
 import {
   checkFiles,
-  jsFilesFromZip,
+  filesFromZip,
   MAX_FILE_BYTES,
   MAX_PACKAGE_BYTES,
   MAX_PACKAGE_FILES,
   normalizePath,
   zipFromFiles
-} from '../../../lib/runtimes/js/package.js'
+} from '../../../lib/runtimes/package.js'
 
 /**
  * A JS function's code package: which files of a zip are kept and how their paths read, what is
@@ -46,7 +46,7 @@ t.test('a zip with folders keeps its JS and JSON files and skips the rest', asyn
     '__MACOSX/lib/._util.js': new Uint8Array([0, 5, 22, 7, 0xff, 0xfe]),
     'package.json': text('{"type":"module"}')
   })
-  const files = await jsFilesFromZip(zip)
+  const files = await filesFromZip(zip)
   t.same(
     [...files],
     [
@@ -67,7 +67,7 @@ t.test("paths with './' and '\\' are normalized; BOMs are dropped", async (t) =>
     'lib/./b.json': text('\uFEFF{}')
   })
   t.same(
-    [...(await jsFilesFromZip(zip))],
+    [...(await filesFromZip(zip))],
     [
       ['index.js', 'exports.handler = 1'],
       ['lib/windows.js', 'exports.w = 1'],
@@ -114,7 +114,7 @@ t.test('normalizePath', (t) => {
 
 t.test('zips that name files outside the package are refused', async (t) => {
   const refused = async (files: Zippable, message: RegExp) =>
-    t.rejects(jsFilesFromZip(zipSync(files)), { code: 'INVALID_PARAMETER', message })
+    t.rejects(filesFromZip(zipSync(files)), { code: 'INVALID_PARAMETER', message })
   // yauzl refuses '..' and absolute names itself, for every entry, before we see them.
   await refused({ '../x.js': text('1'), 'a.js': text('1') }, /invalid relative path: \.\.\/x\.js/)
   await refused({ 'a/../../x.js': text('1') }, /a\/\.\.\/\.\.\/x\.js/)
@@ -126,13 +126,13 @@ t.test('zips that name files outside the package are refused', async (t) => {
 
 t.test('a file that is not UTF-8 is refused by name', async (t) => {
   const zip = zipSync({ 'ok.js': text('1'), 'lib/bad.js': new Uint8Array([0x61, 0xff, 0x62]) })
-  await t.rejects(jsFilesFromZip(zip), {
+  await t.rejects(filesFromZip(zip), {
     code: 'INVALID_PARAMETER',
     message: 'Invalid Code.ZipFile: the file "lib/bad.js" is not UTF-8 text'
   })
   // A lone surrogate encoded as UTF-8 (CESU) is not UTF-8 either.
   const cesu = zipSync({ 'a.js': new Uint8Array([0xed, 0xa0, 0x80]) })
-  await t.rejects(jsFilesFromZip(cesu), { message: /"a\.js" is not UTF-8 text/ })
+  await t.rejects(filesFromZip(cesu), { message: /"a\.js" is not UTF-8 text/ })
 })
 
 t.test('a zip without code, or no zip at all, is refused', async (t) => {
@@ -141,7 +141,7 @@ t.test('a zip without code, or no zip at all, is refused', async (t) => {
     { 'index.ts': text('export {}') },
     { 'lib/': new Uint8Array(0) }
   ] as Zippable[]) {
-    await t.rejects(jsFilesFromZip(zipSync(files)), {
+    await t.rejects(filesFromZip(zipSync(files)), {
       code: 'INVALID_PARAMETER',
       message: 'Invalid Code.ZipFile: holds no .js, .mjs or .cjs file'
     })
@@ -150,26 +150,26 @@ t.test('a zip without code, or no zip at all, is refused', async (t) => {
   const bomb = claiming(zipSync({ 'package.json': text('{}') }), 'package.json', {
     size: 0xffffffff
   })
-  await t.rejects(jsFilesFromZip(bomb), { message: /holds no \.js, \.mjs or \.cjs file/ })
+  await t.rejects(filesFromZip(bomb), { message: /holds no \.js, \.mjs or \.cjs file/ })
   // An empty zip is only an end-of-directory record: it does not start as a zip with files does.
   for (const bytes of [text('exports.handler = 1'), new Uint8Array(0), zipSync({})]) {
-    await t.rejects(jsFilesFromZip(bytes), {
+    await t.rejects(filesFromZip(bytes), {
       code: 'INVALID_PARAMETER',
       message: 'Invalid Code.ZipFile: is not a zip archive'
     })
   }
-  await t.rejects(jsFilesFromZip(text('PK\x03\x04 and then nothing')), {
+  await t.rejects(filesFromZip(text('PK\x03\x04 and then nothing')), {
     code: 'INVALID_PARAMETER',
     message: /is not a readable zip archive/
   })
 })
 
 t.test('the same path twice is refused', async (t) => {
-  await t.rejects(jsFilesFromZip(zipSync({ 'a.js': text('1'), './a.js': text('2') })), {
+  await t.rejects(filesFromZip(zipSync({ 'a.js': text('1'), './a.js': text('2') })), {
     code: 'INVALID_PARAMETER',
     message: 'Invalid Code.ZipFile: names the file "a.js" twice (as "a.js" and "./a.js")'
   })
-  await t.rejects(jsFilesFromZip(zipSync({ 'lib/a.js': text('1'), 'lib\\a.js': text('2') })), {
+  await t.rejects(filesFromZip(zipSync({ 'lib/a.js': text('1'), 'lib\\a.js': text('2') })), {
     message: /names the file "lib\/a\.js" twice/
   })
 })
@@ -177,28 +177,28 @@ t.test('the same path twice is refused', async (t) => {
 t.test('limits: files, bytes per file and in total, all refused before inflating', async (t) => {
   const many: Zippable = {}
   for (let i = 0; i <= MAX_PACKAGE_FILES; i++) many[`f/${i}.js`] = [new Uint8Array(0), { level: 0 }]
-  await t.rejects(jsFilesFromZip(zipSync(many)), {
+  await t.rejects(filesFromZip(zipSync(many)), {
     code: 'INVALID_PARAMETER',
     message: `Invalid Code.ZipFile: holds over ${MAX_PACKAGE_FILES} files, the most a package holds`
   })
   // Skipped files and folders count toward the directory's own, larger cap.
   const skipped: Zippable = { 'index.js': text('1') }
   for (let i = 0; i < 4 * MAX_PACKAGE_FILES; i++) skipped[`d/${i}/`] = new Uint8Array(0)
-  await t.rejects(jsFilesFromZip(zipSync(skipped)), {
+  await t.rejects(filesFromZip(zipSync(skipped)), {
     message:
       /is not a readable zip archive \(it lists 40001 entries; a function's zip holds at most 40000 entries\)/
   })
 
   // Claimed sizes: the stored bytes are tiny, so a refusal proves nothing was inflated.
   const one = zipSync({ 'index.js': text('1'), 'big.js': text('2') })
-  await t.rejects(jsFilesFromZip(claiming(one, 'big.js', { size: MAX_FILE_BYTES + 1 })), {
+  await t.rejects(filesFromZip(claiming(one, 'big.js', { size: MAX_FILE_BYTES + 1 })), {
     code: 'INVALID_PARAMETER',
     message: `Invalid Code.ZipFile: big.js unzips to over ${MAX_FILE_BYTES} bytes`
   })
   // A claimed size of a skipped file does not count.
   const readme = zipSync({ 'index.js': text('1'), 'README.md': text('2') })
   t.same(
-    [...(await jsFilesFromZip(claiming(readme, 'README.md', { size: 0xffffffff })))],
+    [...(await filesFromZip(claiming(readme, 'README.md', { size: 0xffffffff })))],
     [['index.js', '1']]
   )
   let total: Uint8Array = zipSync({
@@ -206,19 +206,19 @@ t.test('limits: files, bytes per file and in total, all refused before inflating
     ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`part${i}.js`, text('x')]))
   })
   for (const i of [1, 2, 3, 4, 5]) total = claiming(total, `part${i}.js`, { size: 10 * MiB })
-  await t.rejects(jsFilesFromZip(total), {
+  await t.rejects(filesFromZip(total), {
     code: 'INVALID_PARAMETER',
     message: `Invalid Code.ZipFile: unzips to over ${MAX_PACKAGE_BYTES} bytes in total`
   })
 
   // A directory that lies low: yauzl stops the stream past the claimed size.
   const lying = zipSync({ 'a.js': [text('x'.repeat(100_000)), { level: 9 }] })
-  await t.rejects(jsFilesFromZip(claiming(lying, 'a.js', { size: 10 })), {
+  await t.rejects(filesFromZip(claiming(lying, 'a.js', { size: 10 })), {
     code: 'INVALID_PARAMETER',
     message: /a\.js: too many bytes in the stream/
   })
   const encrypted = claiming(zipSync({ 'a.js': text('1') }), 'a.js', { flag: 1 })
-  await t.rejects(jsFilesFromZip(encrypted), { message: /a\.js is encrypted/ })
+  await t.rejects(filesFromZip(encrypted), { message: /a\.js is encrypted/ })
 })
 
 t.test('checkFiles: the same rules for a deploy body', (t) => {
@@ -286,8 +286,8 @@ t.test('zipFromFiles: round trip, deterministic bytes', async (t) => {
   ])
   const zip = await zipFromFiles(files)
   t.ok(zip.length < big.length / 2, `deflated (${zip.length} bytes for ${big.length} of source)`)
-  t.same(new Map(await jsFilesFromZip(zip)), files, 'jsFilesFromZip gives the same files back')
-  const sorted = [...(await jsFilesFromZip(zip)).keys()]
+  t.same(new Map(await filesFromZip(zip)), files, 'filesFromZip gives the same files back')
+  const sorted = [...(await filesFromZip(zip)).keys()]
   t.same(sorted, [...files.keys()].sort(), 'entries in sorted path order')
 
   const reversed = new Map([...files].reverse())

@@ -2,11 +2,28 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { crc32, deflateRaw } from 'node:zlib'
 import { Zip, type ZipInputFile } from 'fflate'
-import { INVALID_PARAMETER } from '../../errors.js'
-import { isZip, readZip } from '../../gateway/zip.js'
+import { INVALID_PARAMETER } from '../errors.js'
+import { isZip, readZip } from '../gateway/zip.js'
 
-/** The files a JS function's package keeps: sources and the JSON they may require or import. */
-export const JS_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs', '.json']
+/** What a package of one language keeps, and what counts as its code. */
+export interface PackageKind {
+  /** The files kept (others in a zip are skipped; in a seed `files` body, refused). */
+  extensions: readonly string[]
+  /** The extensions of code files: a package must hold one. */
+  code: readonly string[]
+}
+
+/** A JS function's package: sources and the JSON they may require or import. */
+export const JS_PACKAGE: PackageKind = {
+  extensions: ['.js', '.mjs', '.cjs', '.json'],
+  code: ['.js', '.mjs', '.cjs']
+}
+
+/** A Python function's package: modules (packages are folders of them) and text data. */
+export const PYTHON_PACKAGE: PackageKind = {
+  extensions: ['.py', '.json', '.txt', '.csv', '.toml', '.cfg', '.ini', '.yaml', '.yml'],
+  code: ['.py']
+}
 /** A package of this many files is refused; each is a module the sandbox may resolve by path. */
 export const MAX_PACKAGE_FILES = 10_000
 /**
@@ -63,18 +80,22 @@ export function normalizePath(path: string, field = FIELD): string {
 }
 
 /**
- * The JS files of an AWS `Code.ZipFile` by package path: every .js, .mjs, .cjs and .json in any
- * folder (node_modules too) as UTF-8 text without a BOM; other files (README.md, .map, .d.ts,
- * LICENSE) and macOS `__MACOSX/` metadata are skipped. Paths, duplicates, the file count, sizes
- * and that there is code at all are checked from the directory before anything inflates.
+ * The files of an AWS `Code.ZipFile` by package path: every file of the language's extensions in
+ * any folder (for JS, .js, .mjs, .cjs and .json, node_modules too) as UTF-8 text without a BOM;
+ * other files (README.md, .map, .d.ts, LICENSE) and macOS `__MACOSX/` metadata are skipped.
+ * Paths, duplicates, the file count, sizes and that there is code at all are checked from the
+ * directory before anything inflates.
  */
-export async function jsFilesFromZip(code: Uint8Array): Promise<Map<string, string>> {
+export async function filesFromZip(
+  code: Uint8Array,
+  kind: PackageKind = JS_PACKAGE
+): Promise<Map<string, string>> {
   if (!isZip(code)) throw INVALID_PARAMETER(FIELD, 'is not a zip archive')
   const paths = new Map<string, string>() // entry name → package path
   const names = new Map<string, string>() // package path → entry name
   const entries = await readZip(code, {
     accept(name) {
-      if (name.startsWith('__MACOSX/') || !isJsPath(name)) return false
+      if (name.startsWith('__MACOSX/') || !kept(kind, name)) return false
       const path = normalizePath(name, FIELD)
       const first = names.get(path)
       if (first !== undefined) throw duplicate(FIELD, path, first, name)
@@ -83,7 +104,7 @@ export async function jsFilesFromZip(code: Uint8Array): Promise<Map<string, stri
       if (names.size > MAX_PACKAGE_FILES) throw tooManyFiles(FIELD)
       return true
     },
-    listed: () => requireCode(paths.values(), FIELD),
+    listed: () => requireCode(kind, paths.values(), FIELD),
     maxEntries: MAX_ZIP_ENTRIES,
     maxEntryBytes: MAX_FILE_BYTES,
     maxTotalBytes: MAX_PACKAGE_BYTES,
@@ -113,9 +134,14 @@ export async function jsFilesFromZip(code: Uint8Array): Promise<Map<string, stri
 
 /**
  * The files of a deploy body's `files: { "path": "source" }`, held to the rules and limits of a
- * zipped package: paths normalized, JS extensions only, UTF-8-encodable strings, a BOM dropped.
+ * zipped package: paths normalized, the language's extensions only, UTF-8-encodable strings, a
+ * BOM dropped.
  */
-export function checkFiles(files: Record<string, unknown>, field: string): Map<string, string> {
+export function checkFiles(
+  files: Record<string, unknown>,
+  field: string,
+  kind: PackageKind = JS_PACKAGE
+): Map<string, string> {
   const names = Object.keys(files)
   if (names.length > MAX_PACKAGE_FILES) throw tooManyFiles(field)
   const checked = new Map<string, string>()
@@ -126,10 +152,10 @@ export function checkFiles(files: Record<string, unknown>, field: string): Map<s
     if (typeof source !== 'string') {
       throw INVALID_PARAMETER(field, `the file ${quote(name)} is not a string of source text`)
     }
-    if (!isJsPath(name)) {
+    if (!kept(kind, name)) {
       throw INVALID_PARAMETER(
         field,
-        `names the file ${quote(name)}, which is not one of ${JS_EXTENSIONS.join(', ')}`
+        `names the file ${quote(name)}, which is not one of ${kind.extensions.join(', ')}`
       )
     }
     const path = normalizePath(name, field)
@@ -150,7 +176,7 @@ export function checkFiles(files: Record<string, unknown>, field: string): Map<s
     }
     checked.set(path, source.startsWith('\uFEFF') ? source.slice(1) : source)
   }
-  requireCode(checked.keys(), field)
+  requireCode(kind, checked.keys(), field)
   return checked
 }
 
@@ -187,14 +213,16 @@ export async function zipFromFiles(files: ReadonlyMap<string, string>): Promise<
   return Buffer.concat(chunks)
 }
 
-function isJsPath(name: string): boolean {
-  return JS_EXTENSIONS.some((extension) => name.endsWith(extension))
+function kept(kind: PackageKind, name: string): boolean {
+  return kind.extensions.some((extension) => name.endsWith(extension))
 }
 
 /** A package must hold code: JSON alone has no handler to run. */
-function requireCode(paths: Iterable<string>, field: string): void {
-  for (const path of paths) if (/\.[mc]?js$/.test(path)) return
-  throw INVALID_PARAMETER(field, 'holds no .js, .mjs or .cjs file')
+function requireCode(kind: PackageKind, paths: Iterable<string>, field: string): void {
+  for (const path of paths) if (kind.code.some((extension) => path.endsWith(extension))) return
+  const [last, ...others] = [...kind.code].reverse()
+  const listed = others.length === 0 ? last : `${others.reverse().join(', ')} or ${last}`
+  throw INVALID_PARAMETER(field, `holds no ${listed} file`)
 }
 
 function duplicate(field: string, path: string, first: string, second: string) {

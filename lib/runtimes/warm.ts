@@ -1,10 +1,10 @@
-import { MODULE_NOT_LOADED } from '../../errors.js'
-import type { CallContext, CallOutcome } from '../contract.js'
-import { Container, ContainerBroken } from './container.js'
-import type { Engine } from './engine.js'
-import type { JsSpec } from './function.js'
+import { MODULE_NOT_LOADED } from '../errors.js'
+import type { CallContext, CallOutcome } from './contract.js'
 
-/** Warm containers' memory per worker by default (each starts at QuickJS's 16 MiB floor). */
+/**
+ * Warm containers' memory per worker by default, JS and Python together (a JS container starts
+ * at QuickJS's 16 MiB floor, a Python one near 40 MiB).
+ */
 export const DEFAULT_CONTAINER_BUDGET_BYTES = 256 * 1024 * 1024
 
 /** Warm containers of one worker, for metrics. */
@@ -17,8 +17,38 @@ export interface WarmStats {
   colds: number
 }
 
-/** A call to a JS function, as the worker hands it over. */
-export interface JsCall {
+/** Why a container must not be used again. */
+export type Broken = 'timeout' | 'memory' | 'host' | 'exit'
+
+/** A call that ended the container: the outcome, and the container is dropped. */
+export class ContainerBroken extends Error {
+  constructor(
+    readonly outcome: CallOutcome,
+    readonly why: Broken
+  ) {
+    super(why)
+  }
+}
+
+/** What the warm runner needs of a runtime's function spec. */
+export interface WarmSpec {
+  key: string
+  functionName: string
+  /** `$LATEST` or a published number. */
+  version: string
+}
+
+/** A runtime's container: one function version's warm interpreter on one worker. */
+export interface WarmContainer<S extends WarmSpec> {
+  readonly spec: S
+  /** Bytes it holds now: what the worker's budget counts. */
+  readonly bytes: number
+  /** One call; throws ContainerBroken when the container must be dropped. */
+  invoke(input: Uint8Array, context: CallContext, timeoutMs: number, started: number): CallOutcome
+}
+
+/** A call to a containerised function, as the worker hands it over. */
+export interface WarmCall {
   key: string
   input: Uint8Array
   timeoutMs: number
@@ -26,28 +56,29 @@ export interface JsCall {
 }
 
 /**
- * The JS runtime of one worker: the specs it was sent, and warm containers by key, least
- * recently used first. A function version ($LATEST, or a published one) has at most one
+ * The warm containers of one worker, whatever their runtime (JS and Python share the budget):
+ * the specs it was sent, and warm containers by key, least recently used first. A function version ($LATEST, or a published one) has at most one
  * container here: loading a newer spec of it (code or configuration changed) drops the old one,
  * so no call runs old code once the new spec has arrived; two versions (an alias's weighted
  * split) keep a container each, as AWS keeps an environment per version. Containers beyond the
  * memory budget are dropped, oldest first.
  */
-export class JsRunner {
-  private readonly specs = new Map<string, JsSpec>()
-  private readonly containers = new Map<string, Container>()
+export class WarmRunner<S extends WarmSpec, C extends WarmContainer<S>> {
+  private readonly specs = new Map<string, S>()
+  private readonly containers = new Map<string, C>()
   /** The key each function version (`slotOf`) runs now. */
   private readonly byFunction = new Map<string, string>()
   private evictions = 0
   private colds = 0
 
   constructor(
-    private readonly engine: Promise<Engine>,
+    /** A cold container for a spec (its runtime's start-up: the only asynchronous step). */
+    private readonly create: (spec: S) => Promise<C>,
     private readonly budgetBytes = DEFAULT_CONTAINER_BUDGET_BYTES
   ) {}
 
   /** Takes a spec (the first time this worker runs that key). */
-  load(spec: JsSpec): void {
+  load(spec: S): void {
     this.specs.set(spec.key, spec)
     const previous = this.byFunction.get(slotOf(spec))
     if (previous !== undefined && previous !== spec.key) this.containers.delete(previous)
@@ -65,7 +96,7 @@ export class JsRunner {
   }
 
   /** Runs one call; a cold container is created first (the only asynchronous step). */
-  call(call: JsCall): CallOutcome | Promise<CallOutcome> {
+  call(call: WarmCall): CallOutcome | Promise<CallOutcome> {
     const spec = this.specs.get(call.key)
     if (spec === undefined) {
       const error = MODULE_NOT_LOADED(call.key)
@@ -78,12 +109,17 @@ export class JsRunner {
     }
     // The creation counts against the call's time, as a cold start does in Lambda.
     const started = Date.now()
-    return this.engine
-      .then((engine) => Container.create(engine, spec))
-      .then((container) => {
+    return this.create(spec).then(
+      (container) => {
         this.colds++
         return this.run(container, call, started)
+      },
+      (err: unknown): CallOutcome => ({
+        ok: false,
+        code: 'EXECUTOR_WORKER_FAILED',
+        message: `A container did not start: ${err instanceof Error ? err.message : String(err)}`
       })
+    )
   }
 
   /** Warm containers held now. */
@@ -93,7 +129,7 @@ export class JsRunner {
     return { containers: this.containers.size, bytes, evictions: this.evictions, colds: this.colds }
   }
 
-  private run(container: Container, call: JsCall, started = Date.now()): CallOutcome {
+  private run(container: C, call: WarmCall, started = Date.now()): CallOutcome {
     let outcome: CallOutcome
     try {
       outcome = container.invoke(call.input, call.context, call.timeoutMs, started)
@@ -128,6 +164,6 @@ export class JsRunner {
 }
 
 /** A function version: what has one container at most. */
-function slotOf(spec: JsSpec): string {
+function slotOf(spec: WarmSpec): string {
   return `${spec.functionName}\0${spec.version}`
 }
