@@ -93,7 +93,7 @@ t.test('deploy refuses code that does not load, naming the file and line', async
     [{ handler: 'no-dot', files: { 'index.js': 'exports.handler = () => 1' } }, /Handler/],
     [
       { handler: 'index.handler', runtime: 'python3.12', files: { 'index.js': '' } },
-      /Runtime: must be one of nodejs/
+      /names the file "index\.js", which is not one of \.py, /
     ],
     [
       { handler: 'index.handler', memoryMb: 8, files: { 'index.js': 'exports.handler=()=>1' } },
