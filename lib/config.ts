@@ -183,7 +183,7 @@ export const SETTINGS = {
   containerBudgetMb: {
     flag: 'container-budget-mb',
     env: 'SWARMLAMBDA_CONTAINER_BUDGET_MB',
-    help: `warm JS containers' memory per executor worker, MB (default ${DEFAULT_CONTAINER_BUDGET_MB})`
+    help: `warm JS and Python containers' memory per executor worker, MB (default ${DEFAULT_CONTAINER_BUDGET_MB})`
   },
   urlDomain: {
     flag: 'url-domain',

@@ -195,12 +195,12 @@ export class EdgeMetrics implements SchedulerObserver {
     })
     gauge(
       'swarmlambda_js_containers',
-      'Warm JS containers over the executor workers.',
+      'Warm JS and Python containers over the executor workers.',
       () => sources.pool().containers.containers
     )
     gauge(
       'swarmlambda_js_container_bytes',
-      'Memory of the warm JS containers (each within the per-worker budget).',
+      'Memory of the warm JS and Python containers (within the per-worker budget).',
       () => sources.pool().containers.bytes
     )
     const counter = (name: string, help: string, read: () => number) =>
@@ -215,12 +215,12 @@ export class EdgeMetrics implements SchedulerObserver {
       })
     counter(
       'swarmlambda_js_container_evictions_total',
-      'Warm JS containers dropped to stay within the memory budget.',
+      'Warm JS and Python containers dropped to stay within the memory budget.',
       () => sources.pool().containers.evictions
     )
     counter(
       'swarmlambda_js_cold_starts_total',
-      'JS containers created (cold starts).',
+      'JS and Python containers created (cold starts).',
       () => sources.pool().containers.colds
     )
     new Counter({

@@ -68,7 +68,7 @@ export interface PoolOptions {
   spinMicros?: number
   /** Engines compiled once per process, handed to every worker (the JS runtime needs QuickJS). */
   assets?: RuntimeAssets
-  /** Warm JS containers' memory per worker, bytes. */
+  /** Warm JS and Python containers' memory per worker, bytes. */
   containerBudgetBytes?: number
 }
 
@@ -110,7 +110,7 @@ export interface PoolStats {
   restarts: number
   /** Compiled modules posted to a worker: once per worker and module, never per call. */
   loads: number
-  /** Warm JS containers over all workers: how many, their memory, drops for the budget, starts. */
+  /** Warm JS and Python containers over all workers: how many, memory, drops, starts. */
   containers: WarmStats
 }
 
@@ -137,7 +137,7 @@ interface Slot {
   modules: Set<string>
   watchdog: NodeJS.Timeout | null
   ewmaMicros: number
-  /** Its warm JS containers, as its last JS reply said. */
+  /** Its warm JS and Python containers, as its last such reply said. */
   warm: WarmStats | null
   retired: boolean
   online: Promise<void>

@@ -9,7 +9,8 @@
  * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
  * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
  * echo through one worker), url (a JS hello as a function URL: edge vs workerd), async (Event
- * accept latency with replicated and local acks, jobs/s through one edge).
+ * accept latency with replicated and local acks, jobs/s through one edge), python (a Python hello
+ * against the JS hello on one edge; a cold container from the snapshot; a container's weight).
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -26,7 +27,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   bigdata: () => import('./bigdata.js'),
   wasi: () => import('./wasi.js'),
   url: () => import('./url.js'),
-  async: () => import('./async.js')
+  async: () => import('./async.js'),
+  python: () => import('./python.js')
 }
 
 const { values: args } = parseArgs({
