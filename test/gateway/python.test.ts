@@ -128,53 +128,71 @@ t.test("AWS's Python error shape, and bad input", async (t) => {
   t.match(badHandler.json().message, /must be module\.function/)
 })
 
-t.test('configuration updates, versions, aliases and Event invocations', async (t) => {
-  await deploy({
-    name: 'env',
-    files: {
+t.test(
+  'configuration updates, versions, aliases, a function URL and Event invocations',
+  async (t) => {
+    await deploy({
+      name: 'env',
+      files: {
+        'lambda_function.py':
+          'import os\nVERSION = 1\ndef lambda_handler(event, context):\n    return [VERSION, os.environ.get("GREETING"), context.function_version]\n'
+      }
+    })
+    t.equal((await invoke('env', '{}')).text, '[1, null, "$LATEST"]')
+    const updated = await http('PUT', '/2015-03-31/functions/env/configuration', {
+      Environment: { Variables: { GREETING: 'ahoy' } }
+    })
+    t.equal(updated.status, 200)
+    t.equal((await invoke('env', '{}')).text, '[1, "ahoy", "$LATEST"]', 'the new environment')
+    t.equal((await http('POST', '/2015-03-31/functions/env/versions', {})).status, 201)
+    const code = zip({
       'lambda_function.py':
-        'import os\nVERSION = 1\ndef lambda_handler(event, context):\n    return [VERSION, os.environ.get("GREETING"), context.function_version]\n'
-    }
-  })
-  t.equal((await invoke('env', '{}')).text, '[1, null, "$LATEST"]')
-  const updated = await http('PUT', '/2015-03-31/functions/env/configuration', {
-    Environment: { Variables: { GREETING: 'ahoy' } }
-  })
-  t.equal(updated.status, 200)
-  t.equal((await invoke('env', '{}')).text, '[1, "ahoy", "$LATEST"]', 'the new environment')
-  t.equal((await http('POST', '/2015-03-31/functions/env/versions', {})).status, 201)
-  const code = zip({
-    'lambda_function.py':
-      'import os\nVERSION = 2\ndef lambda_handler(event, context):\n    return [VERSION, os.environ.get("GREETING"), context.function_version]\n'
-  })
-  t.equal(
-    (await http('PUT', '/2015-03-31/functions/env/code', { ZipFile: code.toString('base64') }))
-      .status,
-    200
-  )
-  t.equal(
-    (
-      await http('POST', '/2015-03-31/functions/env/aliases', {
-        Name: 'prod',
-        FunctionVersion: '1'
-      })
-    ).status,
-    201
-  )
-  t.equal((await invoke('env', '{}')).text, '[2, "ahoy", "$LATEST"]')
-  const prod = await invoke('env:prod', '{}')
-  t.equal(prod.text, '[1, "ahoy", "1"]', 'the alias runs version 1')
-  t.equal(prod.headers['x-amz-executed-version'], '1')
+        'import os\nVERSION = 2\ndef lambda_handler(event, context):\n    return [VERSION, os.environ.get("GREETING"), context.function_version]\n'
+    })
+    t.equal(
+      (await http('PUT', '/2015-03-31/functions/env/code', { ZipFile: code.toString('base64') }))
+        .status,
+      200
+    )
+    t.equal(
+      (
+        await http('POST', '/2015-03-31/functions/env/aliases', {
+          Name: 'prod',
+          FunctionVersion: '1'
+        })
+      ).status,
+      201
+    )
+    t.equal((await invoke('env', '{}')).text, '[2, "ahoy", "$LATEST"]')
+    const prod = await invoke('env:prod', '{}')
+    t.equal(prod.text, '[1, "ahoy", "1"]', 'the alias runs version 1')
+    t.equal(prod.headers['x-amz-executed-version'], '1')
 
-  const event = await invoke('env', '{}', { 'x-amz-invocation-type': 'Event' })
-  t.equal(event.status, 202)
-  const job = event.headers['x-swarmlambda-job-id'] as string
-  const done = await eventually('the Event job completes', async () => {
-    const answer = await http('GET', `/api/v1/jobs/${job}`)
-    return answer.status === 200 ? answer.json() : undefined
-  })
-  t.match(done, { status: 'completed', result: [2, 'ahoy', '$LATEST'] })
-})
+    // A function URL: AWS's payload 2.0 event in, a response object out.
+    await deploy({
+      name: 'page',
+      files: {
+        'lambda_function.py':
+          'def lambda_handler(event, context):\n    return {"statusCode": 201, "headers": {"x-lang": "python"}, "body": event["rawPath"] + "?" + event["rawQueryString"]}\n'
+      }
+    })
+    t.equal(
+      (await http('POST', '/2021-10-31/functions/page/url', { AuthType: 'NONE' })).status,
+      201
+    )
+    const page = await http('GET', '/lambda-url/page/hello/there?x=1')
+    t.same([page.status, page.headers['x-lang'], page.text], [201, 'python', '/hello/there?x=1'])
+
+    const event = await invoke('env', '{}', { 'x-amz-invocation-type': 'Event' })
+    t.equal(event.status, 202)
+    const job = event.headers['x-swarmlambda-job-id'] as string
+    const done = await eventually('the Event job completes', async () => {
+      const answer = await http('GET', `/api/v1/jobs/${job}`)
+      return answer.status === 200 ? answer.json() : undefined
+    })
+    t.match(done, { status: 'completed', result: [2, 'ahoy', '$LATEST'] })
+  }
+)
 
 t.test('MapReduce in Python: sharded over the workers, reduced like the others', async (t) => {
   t.equal(

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Corestore from 'corestore'
@@ -8,6 +8,7 @@ import { JobService } from '../../lib/jobs/service.js'
 import { Registry } from '../../lib/registry/registry.js'
 import { KEYS } from '../../lib/registry/writer.js'
 import { eventually } from '../support/cluster.js'
+import { diskBytes } from '../support/disk.js'
 
 // 100,000 tiny jobs through one edge's job service (a real Corestore, log and runner; the
 // function is a stub that answers at once) with a 1 s retention: once every job is forgotten,
@@ -15,16 +16,6 @@ import { eventually } from '../support/cluster.js'
 
 const JOBS = 100_000
 const AT_ONCE = 1_000
-
-/** Bytes of every file under a directory. */
-async function diskBytes(dir: string): Promise<number> {
-  let total = 0
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    total += entry.isDirectory() ? await diskBytes(path) : (await stat(path)).size
-  }
-  return total
-}
 
 t.test('100,000 tiny jobs: disk use returns near its start once they are forgotten', async (t) => {
   t.setTimeout(300_000)

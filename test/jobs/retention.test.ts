@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { eventually } from '../support/cluster.js'
+import { diskBytes } from '../support/disk.js'
 import { localEdge } from '../support/local-edge.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'
 
@@ -17,15 +17,6 @@ const { edge, http } = await localEdge(
   { 'job-retention': '2s' }
 )
 
-/** Bytes of every file under a directory. */
-async function diskBytes(dir: string): Promise<number> {
-  let total = 0
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    total += entry.isDirectory() ? await diskBytes(path) : (await stat(path)).size
-  }
-  return total
-}
 const segments = async () => {
   const metrics = (await http('GET', '/metrics')).text
   return Number(/^swarmlambda_async_log_segments (\d+)/m.exec(metrics)?.[1])

@@ -5,7 +5,7 @@ import { converge, eventually, http, startCluster, type TestEdge } from '../supp
 import { stop } from '../support/processes.js'
 import { WASI_COUNT_WAT, wat } from '../wasm/wat.js'
 
-// MapReduce of configured runtimes (JavaScript, and a WASI command) over a three-edge mesh: a handler deployed with a reducer runs sharded on
+// MapReduce of configured runtimes (JavaScript, Python, a WASI command) over a three-edge mesh: a handler deployed with a reducer runs sharded on
 // every edge's QuickJS workers, answers exactly what one shard answers, and still answers
 // exactly when a member is killed with its shards in flight.
 
@@ -171,6 +171,36 @@ t.test('JS MapReduce over three edges', async (t) => {
     )
 
     const used = await shardedRuns(t, a, 'js-sum', event, expected)
+    t.ok(used.size >= 2, `shards answered by ${[...used].sort().join(', ')}`)
+  })
+
+  t.test("Python with a reducer: shards run in the members' interpreters, exactly", async (t) => {
+    const source = [
+      'def score(x, rounds):',
+      '    h = x',
+      '    for i in range(rounds):',
+      '        h = (h * 31 + i) % 1000003',
+      '    return h',
+      '',
+      'def lambda_handler(event, context):',
+      '    return sum(score(x, event["rounds"]) for x in event["dataset"])',
+      ''
+    ].join('\n')
+    const answer = await http(a.url, 'POST', '/functions', {
+      name: 'py-sum',
+      reduce: 'sum',
+      timeoutMs: 60_000,
+      files: { 'lambda_function.py': source }
+    })
+    t.equal(answer.status, 201)
+    for (const edge of edges) {
+      await eventually(`py-sum on ${edge.name}`, async () =>
+        (await http(edge.url, 'GET', '/functions/py-sum')).status === 200 ? true : undefined
+      )
+    }
+    const event = { rounds: 500, dataset: Array.from({ length: 2_400 }, (_, i) => i * 7 + 1) }
+    const expected = JSON.stringify(event.dataset.reduce((n, x) => n + score(x, event.rounds), 0))
+    const used = await shardedRuns(t, b, 'py-sum', event, expected)
     t.ok(used.size >= 2, `shards answered by ${[...used].sort().join(', ')}`)
   })
 

@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Executable } from '../../lib/runtimes/contract.js'
 import { compileEngine } from '../../lib/runtimes/js/engine.js'
 import { jsFunction } from '../../lib/runtimes/js/function.js'
+import { pythonFunction } from '../../lib/runtimes/python/function.js'
 import { wasiFunction } from '../../lib/runtimes/wasi/function.js'
 import { validate } from '../../lib/wasm/policy.js'
 import { WasmPool } from '../../lib/executor/pool.js'
@@ -37,6 +38,18 @@ const js = (name: string, source: string) =>
     memoryMb: 16,
     region: 'us-east-1',
     runtime: 'nodejs20.x'
+  })
+
+const py = (name: string, body: string) =>
+  pythonFunction({
+    functionName: name,
+    sha256: `contract-${name}`,
+    handler: 'lambda_function.lambda_handler',
+    files: new Map([['lambda_function.py', `def lambda_handler(event, context):\n    ${body}\n`]]),
+    environment: {},
+    memoryMb: 64,
+    region: 'us-east-1',
+    runtime: 'python3.13'
   })
 
 /** A WASI command whose `_start` body is `body`, with fd_read/fd_write/proc_exit imported. */
@@ -78,6 +91,8 @@ interface Row {
   bomb: Executable
   /** What the echo function logs for one call ('' when the runtime has no log). */
   log: RegExp | null
+  /** The echo's answer when it is not the payload byte for byte (Python's json.dumps). */
+  echoed?: string
 }
 
 const runtimes: Record<string, Row> = {
@@ -115,6 +130,15 @@ const runtimes: Record<string, Row> = {
       'exports.handler = () => { const a = []; for (;;) a.push("x".repeat(1e5) + a.length) }'
     ),
     log: /^\S+Z\tcontract-1\tINFO\techo 7\n$/
+  },
+  python: {
+    echo: py('echo', 'print("echo", event["n"])\n    return event'),
+    error: py('error', 'raise ArithmeticError("no")'),
+    errorCode: 'FUNCTION_UNHANDLED',
+    loop: py('loop', 'while True: pass'),
+    bomb: py('bomb', 'a = []\n    while True: a.append("x" * 100000 + str(len(a)))'),
+    log: /^echo 7\n$/,
+    echoed: '{"n": 7}'
   }
 }
 
@@ -125,14 +149,14 @@ const run = (fn: Executable, timeoutMs = 2_000) =>
 for (const [name, row] of Object.entries(runtimes)) {
   t.test(`${name}: echo`, async (t) => {
     const out = await run(row.echo)
-    t.equal(Buffer.from(out.payload ?? []).toString(), '{"n":7}')
+    t.equal(Buffer.from(out.payload ?? []).toString(), row.echoed ?? '{"n":7}')
     if (row.log === null) t.equal(out.logs, undefined)
     else t.match(out.logs, row.log)
   })
 
   t.test(`${name}: a function error is coded, and the next call works`, async (t) => {
     await t.rejects(run(row.error), { code: row.errorCode, kind: 'function' })
-    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), row.echoed ?? '{"n":7}')
   })
 
   t.test(`${name}: the deadline stops an endless loop`, async (t) => {
@@ -140,11 +164,11 @@ for (const [name, row] of Object.entries(runtimes)) {
       code: 'FUNCTION_TIMEOUT',
       message: 'The function timed out after 200 ms'
     })
-    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), row.echoed ?? '{"n":7}')
   })
 
   t.test(`${name}: the memory cap stops a memory bomb`, async (t) => {
     await t.rejects(run(row.bomb, 10_000), { code: 'FUNCTION_MEMORY_LIMIT' })
-    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), '{"n":7}')
+    t.equal(Buffer.from((await run(row.echo)).payload ?? []).toString(), row.echoed ?? '{"n":7}')
   })
 }

@@ -1,7 +1,7 @@
 import type { QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
 import { FUNCTION_MEMORY_LIMIT, FUNCTION_TIMEOUT } from '../../errors.js'
-import { MAX_OUTPUT_BYTES } from '../../wasm/runner.js'
 import type { CallContext, CallOutcome } from '../contract.js'
+import { answerOf } from '../output.js'
 import { ContainerBroken } from '../warm.js'
 import { ENGINE_MIN_PAGES, type Engine } from './engine.js'
 import { entryOf, esmFiles, TASK_ROOT, type JsSpec } from './function.js'
@@ -17,7 +17,6 @@ import { Sandbox } from './sandbox.js'
 const MAX_STACK_BYTES = 256 * 1024
 /** How long a handler's module may take to load (AWS gives init 10 s). */
 export const INIT_TIMEOUT_MS = 10_000
-const UTF8 = new TextEncoder()
 /** Lines of a JS trace kept in an error. */
 const MAX_TRACE_LINES = 30
 
@@ -227,19 +226,7 @@ export class Container {
   }
 
   private success(body: string, logs: LogBuffer): CallOutcome {
-    // Encoded into a buffer of its own (never Node's shared pool): it is transferred as it is.
-    const bytes = UTF8.encode(body)
-    if (bytes.length > MAX_OUTPUT_BYTES) {
-      return {
-        ok: false,
-        code: 'FUNCTION_BAD_OUTPUT',
-        message: `The function's output is invalid: the response is ${bytes.length} bytes, over the ${MAX_OUTPUT_BYTES}-byte limit`,
-        ...logs.outcome()
-      }
-    }
-    const output =
-      bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer
-    return { ok: true, result: bytes.length, output, ...logs.outcome() }
+    return answerOf(body, logs.outcome())
   }
 
   private failure(result: PreludeResult, logs: LogBuffer): CallOutcome {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import { INVALID_PARAMETER } from '../../errors.js'
-import { lambdaEnvironment } from '../environment.js'
+import { sourceFunction, type Source, type SourceFunction, type SourceSpec } from '../source.js'
 
 /** Where AWS puts a function's code: file names in traces read /var/task/index.js. */
 export const TASK_ROOT = '/var/task/'
@@ -11,83 +10,16 @@ export const DEFAULT_NODE_RUNTIME = 'nodejs20.x'
 const HANDLER_EXTENSIONS = ['.js', '.mjs', '.cjs']
 
 /** What a worker needs to build a container for a JS function (posted once per worker). */
-export interface JsSpec {
-  runtime: 'nodejs'
-  /** The executor's cache key: code, handler, environment and memory together. */
-  key: string
-  functionName: string
-  /** `$LATEST` or a published number: each version of a function has a container of its own. */
-  version: string
-  /** `path/to/file.exportName` (the export may be a dotted path). */
-  handler: string
-  /** Package-relative path → source text. */
-  files: Map<string, string>
-  /** process.env: the function's own variables, then AWS_LAMBDA_* and friends. */
-  environment: Record<string, string>
-  memoryMb: number
-}
-
+export type JsSpec = SourceSpec<'nodejs'>
 /** A JS function ready to run: its spec and how the pool sees it. */
-export interface JsFunction {
-  runtime: 'nodejs'
-  /** A JSON event in, a JSON value out. */
-  abi: 'json'
-  key: string
-  /** sha256 (hex) of the stored code bundle. */
-  sha256: string
-  memoryMb: number
-  spec: JsSpec
-}
-
+export type JsFunction = SourceFunction<'nodejs'>
 /** What a JS function is made of, as the registry and the deploy know it. */
-export interface JsSource {
-  functionName: string
-  sha256: string
-  handler: string
-  files: Map<string, string>
-  environment: Record<string, string>
-  memoryMb: number
-  region: string
-  runtime: string
-  /** `$LATEST` (the default) or a published version's number. */
-  version?: string
-}
+export type JsSource = Source
 
-/** A JS function from its code and configuration. */
+/** A JS function from its code and configuration (`nodejs` runs as the default version). */
 export function jsFunction(source: JsSource): JsFunction {
-  const environment = lambdaEnvironment(source.environment, {
-    ...source,
-    runtime: source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime,
-    version: source.version ?? '$LATEST'
-  })
-  const key = createHash('sha256')
-    .update(
-      JSON.stringify([
-        source.sha256,
-        source.functionName,
-        source.handler,
-        environment,
-        source.memoryMb
-      ])
-    )
-    .digest('hex')
-  return {
-    runtime: 'nodejs',
-    abi: 'json',
-    key,
-    sha256: source.sha256,
-    memoryMb: source.memoryMb,
-    spec: {
-      runtime: 'nodejs',
-      key,
-      functionName: source.functionName,
-      version: source.version ?? '$LATEST',
-      handler: source.handler,
-      files: source.files,
-      environment,
-      memoryMb: source.memoryMb
-    }
-  }
+  const runtime = source.runtime === 'nodejs' ? DEFAULT_NODE_RUNTIME : source.runtime
+  return sourceFunction('nodejs', { ...source, runtime })
 }
 
 /** A handler string split as AWS's Node runtime splits it: module path, then export path. */

@@ -79,67 +79,61 @@ def _swarm_error(e, error_type=None, message=None, trace=True):
         'stackTrace': _swarm_trace(e.__traceback__) if trace else [],
     })
 
-def _swarm_init(environment_json, module, name):
-    global _swarm_handler
+def _swarm_exit(e):
+    return 'X' + json.dumps({'errorMessage': 'Runtime exited with error: exit status %s' % (e.code,), 'errorType': 'Runtime.ExitError', 'stackTrace': []})
+
+def _swarm_guarded(run, failed):
+    # What no handler may turn into an ordinary error: the deadline, the memory cap, sys.exit.
     try:
-        os.environ.clear()
-        os.environ.update(json.loads(environment_json))
-        sys.path.insert(0, '/var/task')
-        os.chdir('/var/task')
-        _swarm_logging()
-        try:
-            loaded = importlib.import_module(module)
-        except SyntaxError as e:
-            return 'E' + _swarm_error(e, 'Runtime.UserCodeSyntaxError', "Syntax error in module '%s': %s" % (module, e), False)
-        except ImportError as e:
-            return 'E' + _swarm_error(e, 'Runtime.ImportModuleError', "Unable to import module '%s': %s" % (module, e), False)
-        handler = getattr(loaded, name, None)
-        if handler is None:
-            return 'E' + json.dumps({'errorMessage': "Handler '%s' missing on module '%s'" % (name, module), 'errorType': 'Runtime.HandlerNotFound', 'stackTrace': []})
-        if not callable(handler):
-            return 'E' + json.dumps({'errorMessage': "Handler '%s' on module '%s' is not callable" % (name, module), 'errorType': 'Runtime.HandlerNotFound', 'stackTrace': []})
-        _swarm_handler = handler
-        return ''
+        return run()
     except KeyboardInterrupt:
         return 'T'
     except MemoryError:
         return 'M'
     except SystemExit as e:
-        return 'X' + json.dumps({'errorMessage': 'Runtime exited with error: exit status %s' % (e.code,), 'errorType': 'Runtime.ExitError', 'stackTrace': []})
+        return _swarm_exit(e)
     except BaseException as e:
-        return 'E' + _swarm_error(e, None, "Unable to import module '%s': %s" % (module, e))
+        return 'E' + failed(e)
+
+def _swarm_import(environment_json, module, name):
+    global _swarm_handler
+    os.environ.clear()
+    os.environ.update(json.loads(environment_json))
+    sys.path.insert(0, '/var/task')
+    os.chdir('/var/task')
+    _swarm_logging()
+    try:
+        loaded = importlib.import_module(module)
+    except SyntaxError as e:
+        return 'E' + _swarm_error(e, 'Runtime.UserCodeSyntaxError', "Syntax error in module '%s': %s" % (module, e), False)
+    except ImportError as e:
+        return 'E' + _swarm_error(e, 'Runtime.ImportModuleError', "Unable to import module '%s': %s" % (module, e), False)
+    handler = getattr(loaded, name, None)
+    if handler is None or not callable(handler):
+        why = 'missing on' if handler is None else 'is not callable on'
+        return 'E' + json.dumps({'errorMessage': "Handler '%s' %s module '%s'" % (name, why, module), 'errorType': 'Runtime.HandlerNotFound', 'stackTrace': []})
+    _swarm_handler = handler
+    return ''
 
 def _swarm_init_json(args):
-    return _swarm_init(*json.loads(args))
+    environment_json, module, name = json.loads(args)
+    return _swarm_guarded(lambda: _swarm_import(environment_json, module, name),
+                          lambda e: _swarm_error(e, None, "Unable to import module '%s': %s" % (module, e)))
+
+def _swarm_call(envelope):
+    head, _, payload = envelope.partition('\n')
+    request_id, arn, version, deadline = head.split('\t')
+    try:
+        event = json.loads(payload) if payload.strip() else None
+    except ValueError as e:
+        return 'B' + str(e)
+    _RequestIdFilter.request_id = request_id
+    result = _swarm_handler(event, LambdaContext(request_id, arn, version, float(deadline)))
+    try:
+        return 'R' + json.dumps(result)
+    except (TypeError, ValueError, OverflowError) as e:
+        return 'E' + json.dumps({'errorMessage': 'Unable to marshal response: %s' % (e,), 'errorType': 'Runtime.MarshalError', 'stackTrace': []})
 
 def _swarm_invoke(envelope):
-    try:
-        head, _, payload = envelope.partition('\n')
-        request_id, arn, version, deadline = head.split('\t')
-        try:
-            event = json.loads(payload) if payload.strip() else None
-        except ValueError as e:
-            return 'B' + str(e)
-        _RequestIdFilter.request_id = request_id
-        context = LambdaContext(request_id, arn, version, float(deadline))
-        try:
-            result = _swarm_handler(event, context)
-        except KeyboardInterrupt:
-            return 'T'
-        except MemoryError:
-            return 'M'
-        except SystemExit as e:
-            return 'X' + json.dumps({'errorMessage': 'Runtime exited with error: exit status %s' % (e.code,), 'errorType': 'Runtime.ExitError', 'stackTrace': []})
-        except BaseException as e:
-            return 'E' + _swarm_error(e)
-        try:
-            return 'R' + json.dumps(result)
-        except (TypeError, ValueError, OverflowError) as e:
-            return 'E' + json.dumps({'errorMessage': 'Unable to marshal response: %s' % (e,), 'errorType': 'Runtime.MarshalError', 'stackTrace': []})
-    except KeyboardInterrupt:
-        return 'T'
-    except MemoryError:
-        return 'M'
-    except BaseException as e:
-        return 'E' + _swarm_error(e)
+    return _swarm_guarded(lambda: _swarm_call(envelope), _swarm_error)
 `

@@ -1,7 +1,7 @@
 import { FUNCTION_MEMORY_LIMIT, FUNCTION_TIMEOUT } from '../../errors.js'
-import { MAX_OUTPUT_BYTES } from '../../wasm/runner.js'
 import type { CallContext, CallOutcome } from '../contract.js'
 import { logStream, MAX_LOG_BYTES } from '../js/logs.js'
+import { answerOf } from '../output.js'
 import { ContainerBroken, type Broken } from '../warm.js'
 import { BOOTSTRAP } from './bootstrap.js'
 import { parsePythonHandler, type PySpec } from './function.js'
@@ -16,7 +16,6 @@ export const INIT_TIMEOUT_MS = 10_000
 const JS_OVERHEAD_BYTES = 40 * 1024 * 1024
 /** Lines of a Python stack trace kept in an error. */
 const MAX_TRACE_LINES = 30
-const UTF8 = new TextEncoder()
 
 /** AWS's Python error payload, as the bootstrap gives it. */
 interface PythonError {
@@ -82,7 +81,7 @@ export class PyContainer {
     const logs = this.realm.output()
     switch (answer[0]) {
       case 'R':
-        return this.success(answer.slice(1), logs)
+        return answerOf(answer.slice(1), logsOf(logs))
       case 'E':
         return this.failure(parseError(answer.slice(1)), logs, context.requestId)
       case 'B':
@@ -133,19 +132,6 @@ export class PyContainer {
     } finally {
       this.realm.deadline(Infinity)
     }
-  }
-
-  private success(body: string, logs: string): CallOutcome {
-    const bytes = UTF8.encode(body)
-    if (bytes.length > MAX_OUTPUT_BYTES) {
-      return {
-        ok: false,
-        code: 'FUNCTION_BAD_OUTPUT',
-        message: `The function's output is invalid: the response is ${bytes.length} bytes, over the ${MAX_OUTPUT_BYTES}-byte limit`,
-        ...logsOf(logs)
-      }
-    }
-    return { ok: true, result: bytes.length, output: bytes.buffer as ArrayBuffer, ...logsOf(logs) }
   }
 
   private failure(error: PythonError, logs: string, requestId: string): CallOutcome {

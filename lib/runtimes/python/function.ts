@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import { INVALID_PARAMETER } from '../../errors.js'
-import { lambdaEnvironment } from '../environment.js'
+import { sourceFunction, type Source, type SourceFunction, type SourceSpec } from '../source.js'
 
 /**
  * The Python runtime names accepted. Pyodide 0.29 is CPython 3.13: a python3.12 function runs on
@@ -17,82 +16,16 @@ export function isPythonRuntime(runtime: string | undefined): boolean {
 }
 
 /** What a worker needs to build a container for a Python function (posted once per worker). */
-export interface PySpec {
-  runtime: 'python'
-  /** The executor's cache key: code, handler, environment and memory together. */
-  key: string
-  functionName: string
-  /** `$LATEST` or a published number: each version of a function has a container of its own. */
-  version: string
-  /** `module.function`, the module dotted or slashed (`pkg/mod.handler`, `pkg.mod.handler`). */
-  handler: string
-  /** Package-relative path → source text (written under /var/task). */
-  files: Map<string, string>
-  /** os.environ: the function's own variables, then AWS_LAMBDA_* and friends. */
-  environment: Record<string, string>
-  memoryMb: number
-}
-
+export type PySpec = SourceSpec<'python'>
 /** A Python function ready to run: its spec and how the pool sees it. */
-export interface PyFunction {
-  runtime: 'python'
-  /** A JSON event in, a JSON value out. */
-  abi: 'json'
-  key: string
-  /** sha256 (hex) of the stored code bundle. */
-  sha256: string
-  memoryMb: number
-  spec: PySpec
-}
-
+export type PyFunction = SourceFunction<'python'>
 /** What a Python function is made of, as the registry and the deploy know it. */
-export interface PySource {
-  functionName: string
-  sha256: string
-  handler: string
-  files: Map<string, string>
-  environment: Record<string, string>
-  memoryMb: number
-  region: string
-  runtime: string
-  /** `$LATEST` (the default) or a published version's number. */
-  version?: string
-}
+export type PySource = Source
 
-/** A Python function from its code and configuration. */
+/** A Python function from its code and configuration (`python` runs as the default version). */
 export function pythonFunction(source: PySource): PyFunction {
   const runtime = source.runtime === 'python' ? DEFAULT_PYTHON_RUNTIME : source.runtime
-  const version = source.version ?? '$LATEST'
-  const environment = lambdaEnvironment(source.environment, { ...source, runtime, version })
-  const key = createHash('sha256')
-    .update(
-      JSON.stringify([
-        'python',
-        source.sha256,
-        source.functionName,
-        source.handler,
-        environment,
-        source.memoryMb
-      ])
-    )
-    .digest('hex')
-  return {
-    runtime: 'python',
-    abi: 'json',
-    key,
-    sha256: source.sha256,
-    memoryMb: source.memoryMb,
-    spec: {
-      runtime: 'python',
-      key,
-      functionName: source.functionName,
-      version,
-      handler: source.handler,
-      files: source.files,
-      environment,
-      memoryMb: source.memoryMb
-    }
-  }
+  return sourceFunction('python', { ...source, runtime })
 }
 
 /**
