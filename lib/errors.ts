@@ -37,6 +37,8 @@ const CODES = {
 
   // Requests: refused by the gateway before anything runs.
   INVALID_PARAMETER: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
+  /** EventBridge Scheduler's own name for a refused request (an expression, a date, a target). */
+  SCHEDULE_INVALID: { status: 400, awsType: 'ValidationException', kind: 'client' },
   INVALID_REQUEST: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
   REQUEST_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
   DATASET_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
@@ -277,6 +279,9 @@ export const METHOD_NOT_ALLOWED = (method: string, path: string, allowed: readon
     'METHOD_NOT_ALLOWED',
     `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`
   )
+
+export const SCHEDULE_INVALID = (field: string, why: string) =>
+  new SwarmError('SCHEDULE_INVALID', `Invalid ${field}: ${why}`)
 
 export const MISSING_AUTHENTICATION = () =>
   new SwarmError(
