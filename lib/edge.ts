@@ -9,6 +9,9 @@ import { edgeRoutes } from './gateway/routes/index.js'
 import { Concurrency } from './limits.js'
 import { Gateway } from './gateway/server.js'
 import { JobService } from './jobs/service.js'
+import { ScheduleBook } from './schedules/book.js'
+import { ScheduleFiring } from './schedules/firing.js'
+import { ScheduleService } from './schedules/service.js'
 import { asyncParts } from './gateway/async.js'
 import { EventInvokeService } from './registry/event-invoke.js'
 import { KEYS } from './registry/writer.js'
@@ -248,10 +251,25 @@ export class Edge {
       log: this.log.child({ component: 'jobs' }),
       ...(this.options.jobSegmentBlocks === undefined
         ? {}
-        : { segmentBlocks: this.options.jobSegmentBlocks })
+        : { segmentBlocks: this.options.jobSegmentBlocks }),
+      onDuplicateFiring: () => metrics.async('schedule_duplicate')
     })
     jobs = asyncWork
     this.parts = { pool, jobs: asyncWork }
+    const schedules = new ScheduleService(
+      new ScheduleBook(registry, this.log.child({ component: 'schedules' }))
+    )
+    const firing = new ScheduleFiring(
+      {
+        edge,
+        members: () => this.healthyMembers(),
+        jobs: asyncWork,
+        schedules,
+        log: this.log.child({ component: 'schedules' }),
+        fired: () => metrics.async('schedule_fired')
+      },
+      { leaseMs: config.jobLeaseMs, clustered: config.bootstrap.length > 0 }
+    )
     const ctx: RouteContext = {
       config,
       functions,
@@ -270,6 +288,7 @@ export class Edge {
       }),
       metrics,
       jobs: asyncWork,
+      schedules,
       json,
       concurrency: new Concurrency(config.maxConcurrency, (fn, scope) =>
         metrics.throttle(fn, scope)
@@ -285,6 +304,8 @@ export class Edge {
     }
     this.closers.push(() => asyncWork.close())
     await asyncWork.ready()
+    this.closers.push(() => firing.close())
+    firing.start()
     const auth = new Authenticator(config.accessKeys, config.invokeAuth)
     const gateway = new Gateway({
       host: config.httpHost,

@@ -39,6 +39,7 @@ const CODES = {
   INVALID_PARAMETER: { status: 400, awsType: 'InvalidParameterValueException', kind: 'client' },
   /** EventBridge Scheduler's own name for a refused request (an expression, a date, a target). */
   SCHEDULE_INVALID: { status: 400, awsType: 'ValidationException', kind: 'client' },
+  SCHEDULE_CONFLICT: { status: 409, awsType: 'ConflictException', kind: 'client' },
   INVALID_REQUEST: { status: 400, awsType: 'InvalidRequestContentException', kind: 'client' },
   REQUEST_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
   DATASET_TOO_LARGE: { status: 413, awsType: 'RequestTooLargeException', kind: 'client' },
@@ -282,6 +283,7 @@ export const METHOD_NOT_ALLOWED = (method: string, path: string, allowed: readon
 
 export const SCHEDULE_INVALID = (field: string, why: string) =>
   new SwarmError('SCHEDULE_INVALID', `Invalid ${field}: ${why}`)
+export const SCHEDULE_CONFLICT = (why: string) => new SwarmError('SCHEDULE_CONFLICT', why)
 
 export const MISSING_AUTHENTICATION = () =>
   new SwarmError(

@@ -27,7 +27,8 @@ export interface MetricSources {
 }
 
 /** What async work counts (lib/jobs/runner.ts). */
-export type AsyncEvent = 'retry' | 'takeover' | 'duplicate'
+export type AsyncEvent =
+  'retry' | 'takeover' | 'duplicate' | 'schedule_fired' | 'schedule_duplicate'
 
 /** Seconds: from a tiny local call to a long sharded job. */
 const DURATION_BUCKETS = [
@@ -149,6 +150,14 @@ export class EdgeMetrics implements SchedulerObserver {
       duplicate: count(
         'swarmlambda_async_duplicates_total',
         'Async jobs this edge finished after another edge had (run twice around a failover).'
+      ),
+      schedule_fired: count(
+        'swarmlambda_schedule_firings_total',
+        'Schedule ticks this edge fired (each an async job).'
+      ),
+      schedule_duplicate: count(
+        'swarmlambda_schedule_duplicates_total',
+        'Schedule ticks seen fired twice (two owners around a handover), counted by each edge.'
       )
     }
     // The event loop's delay since the last scrape: what a stalled loop would show first.

@@ -116,13 +116,12 @@ export function functionName(reference: string, url: URL): string {
 export function paginate<T>(
   items: readonly T[],
   keyOf: (item: T) => string,
-  url: URL
+  url: URL,
+  markerParam = 'Marker',
+  maxParam = 'MaxItems'
 ): { page: T[]; next: string | null } {
-  const marker = url.searchParams.get('Marker')
-  const maxItems = Math.min(
-    Math.max(Number(url.searchParams.get('MaxItems') ?? 50) || 50, 1),
-    10_000
-  )
+  const marker = url.searchParams.get(markerParam)
+  const maxItems = Math.min(Math.max(Number(url.searchParams.get(maxParam) ?? 50) || 50, 1), 10_000)
   const from = marker === null ? 0 : items.findIndex((item) => keyOf(item) === marker) + 1
   const page = from === 0 && marker !== null ? [] : items.slice(from, from + maxItems)
   const more = page.length > 0 && from + maxItems < items.length

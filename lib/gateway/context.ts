@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { JobService } from '../jobs/service.js'
+import type { ScheduleService } from '../schedules/service.js'
 import type { EventInvokeService } from '../registry/event-invoke.js'
 import type { JsonCodec } from './json.js'
 import type { Concurrency } from '../limits.js'
@@ -25,6 +26,8 @@ export interface RouteContext {
   scheduler: Scheduler
   /** Durable async work (Event invocations, the jobs API). */
   jobs: JobService
+  /** EventBridge Scheduler's schedules (fired by lib/schedules/firing.ts). */
+  schedules: ScheduleService
   /** Async settings per function (FunctionEventInvokeConfig). */
   eventInvoke: EventInvokeService
   /** Request and reply JSON, kept off the event loop when large. */

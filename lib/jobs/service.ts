@@ -26,6 +26,8 @@ export interface NewJob {
   payload: Uint8Array
   module: Uint8Array | null
   requestId: string
+  /** A schedule's firing: recorded with the job, in the same log entry. */
+  firing?: { schedule: string; tick: number }
 }
 
 /** Options of the job service. */
@@ -43,6 +45,8 @@ export interface JobServiceOptions {
   log: Logger
   /** Blocks per log segment (tests make it small to see segments retire). */
   segmentBlocks?: number
+  /** Told when a schedule's tick turns out to have been fired twice. */
+  onDuplicateFiring?: (schedule: string, tick: number) => void
 }
 
 /**
@@ -63,7 +67,7 @@ export class JobService {
   private readonly awaitingAck = new Set<string>()
 
   constructor(private readonly options: JobServiceOptions) {
-    this.view = new JobView(options.retentionMs)
+    this.view = new JobView(options.retentionMs, undefined, options.onDuplicateFiring)
     this.jobLog = new JobLog(
       options.store,
       options.registry,

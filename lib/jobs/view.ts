@@ -37,11 +37,22 @@ export class JobView {
   private readonly expiring: JobState[] = []
   /** How many remembered jobs each segment holds entries of. */
   private readonly holding = new Map<string, number>()
+  /** Each schedule's latest tick that some edge fired (kept after its job is forgotten). */
+  private readonly lastTicks = new Map<string, number>()
+  /** Remembered firings, `schedule@tick` → job id: a second job for one is a duplicate. */
+  private readonly firings = new Map<string, string>()
 
   constructor(
     private readonly retentionMs: number,
-    private readonly onChange: (job: JobState) => void = () => undefined
+    private readonly onChange: (job: JobState) => void = () => undefined,
+    /** Told when a tick turns out to have been fired twice (two edges around a handover). */
+    private readonly onDuplicateFiring: (schedule: string, tick: number) => void = () => undefined
   ) {}
+
+  /** The latest tick of a schedule that was fired (0: none known here). */
+  lastTick(schedule: string): number {
+    return this.lastTicks.get(schedule) ?? 0
+  }
 
   /** Applies one entry of a segment. */
   apply(entry: JobEntry, at: EntryAt): void {
@@ -65,8 +76,10 @@ export class JobView {
       job.segments.add(at.segment)
       this.holding.set(at.segment, (this.holding.get(at.segment) ?? 0) + 1)
     }
-    if (entry.kind === 'accepted') job.accepted ??= entry.accepted
-    else insert(job.events, entry.event)
+    if (entry.kind === 'accepted') {
+      if (job.accepted === null) this.fired(entry.accepted)
+      job.accepted ??= entry.accepted
+    } else insert(job.events, entry.event)
     const finishedBefore = job.finishedAt
     derive(job)
     if (job.accepted !== null && job.finishedAt === null) this.open.add(job)
@@ -117,6 +130,8 @@ export class JobView {
     }
     for (const job of this.expiring.splice(0, due)) {
       this.jobs.delete(job.id)
+      const firing = job.accepted?.firing
+      if (firing !== undefined) this.firings.delete(`${firing.schedule}@${firing.tick}`)
       for (const segment of job.segments) {
         const left = (this.holding.get(segment) ?? 1) - 1
         if (left === 0) this.holding.delete(segment)
@@ -125,6 +140,18 @@ export class JobView {
       forgotten++
     }
     return forgotten
+  }
+
+  /** Notes a schedule's firing: its latest tick, and whether another job already fired it. */
+  private fired(accepted: JobAccepted): void {
+    const firing = accepted.firing
+    if (firing === undefined) return
+    const { schedule, tick } = firing
+    if (tick > (this.lastTicks.get(schedule) ?? 0)) this.lastTicks.set(schedule, tick)
+    const key = `${schedule}@${tick}`
+    const first = this.firings.get(key)
+    if (first === undefined) this.firings.set(key, accepted.id)
+    else if (first !== accepted.id) this.onDuplicateFiring(schedule, tick)
   }
 
   /** Queues a job that just finished by its finish time (mostly at the end: a binary search). */

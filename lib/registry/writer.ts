@@ -33,7 +33,9 @@ export const KEYS = {
   /** `seg/<edge>/<n>` → a segment of an edge's job log, and whether it is retired (lib/jobs/log.ts). */
   segment: 'seg/',
   /** `eic/<name>/<qualifier or nothing>` → EventInvokeRecord (lib/wire/jobs.ts). */
-  eventInvoke: 'eic/'
+  eventInvoke: 'eic/',
+  /** `sched/<group>/<name>` → ScheduleRecord (lib/wire/schedules.ts). */
+  schedule: 'sched/'
 } as const
 
 /** Keys kept as they are stored, for the addressing layer to decode (lib/registry/addressing.ts). */
@@ -43,6 +45,7 @@ const ENTRY_PREFIXES: readonly string[] = [
   KEYS.url,
   KEYS.counter,
   KEYS.segment,
+  KEYS.schedule,
   KEYS.eventInvoke
 ]
 

@@ -78,6 +78,37 @@ export function nextFiring(
   }
 }
 
+/**
+ * The latest firing in (`after`, `now`], or null: what a schedule that could not fire for a
+ * while fires once when it can again.
+ */
+export function latestFiring(
+  expression: ScheduleExpression,
+  after: number,
+  now: number,
+  start = 0
+): number | null {
+  switch (expression.kind) {
+    case 'at':
+      return expression.at > after && expression.at <= now ? expression.at : null
+    case 'rate': {
+      if (now < start) return null
+      const at = start + Math.floor((now - start) / expression.everyMs) * expression.everyMs
+      return at > after ? at : null
+    }
+    case 'cron': {
+      let from = now + 1
+      for (let i = 0; i < MAX_CANDIDATES; i++) {
+        const previous = expression.cron.previousRuns(1, new Date(from))[0]
+        if (previous === undefined || previous.getTime() <= after) return null
+        if (awsFires(expression, previous.getTime())) return previous.getTime()
+        from = previous.getTime()
+      }
+      return null
+    }
+  }
+}
+
 function cronOf(fields: string, timezone: string, text: string): { cron: Cron; wall: Cron } {
   const parts = fields.trim().split(/\s+/)
   if (parts.length !== 6) {
@@ -128,17 +159,21 @@ function nextCron(
   for (let i = 0; i < MAX_CANDIDATES; i++) {
     const next = expression.cron.nextRun(new Date(from))
     if (next === null) return null
-    const at = next.getTime()
-    const timezone = expression.cron.options.timezone ?? 'UTC'
-    const wall = wallClock(at, timezone)
-    // Spring forward: croner runs a time the gap swallowed just after it; AWS skips it.
-    const accepted = expression.wall.nextRun(new Date(wall - 1_000))?.getTime() === wall
-    // Fall back: the same local time as an hour ago (its second occurrence); AWS fires it once.
-    const repeated = wallClock(at - 3_600_000, timezone) === wall
-    if (accepted && !repeated) return at
-    from = at
+    if (awsFires(expression, next.getTime())) return next.getTime()
+    from = next.getTime()
   }
   return null
+}
+
+/** Whether AWS fires a croner run: not one the DST gap moved, not a fall-back repeat. */
+function awsFires(expression: Extract<ScheduleExpression, { kind: 'cron' }>, at: number): boolean {
+  const timezone = expression.cron.options.timezone ?? 'UTC'
+  const wall = wallClock(at, timezone)
+  // Spring forward: croner runs a time the gap swallowed just after it; AWS skips it.
+  const accepted = expression.wall.nextRun(new Date(wall - 1_000))?.getTime() === wall
+  // Fall back: the same local time as an hour ago (its second occurrence); AWS fires it once.
+  const repeated = wallClock(at - 3_600_000, timezone) === wall
+  return accepted && !repeated
 }
 
 /** The local wall-clock time at `at` in a time zone, as if it were UTC (ms). */

@@ -7,8 +7,8 @@ import { enumIndex, enumValue, versioned } from './messages.js'
  * any edge appends as it runs it. One block of an edge's job log is one JobEntry.
  */
 
-/** Where the work came from: an AWS `Event` invocation, or the seed's jobs API. */
-export const JOB_SOURCES = ['event', 'job'] as const
+/** Where the work came from: an AWS `Event` invocation, the seed's jobs API, or a schedule. */
+export const JOB_SOURCES = ['event', 'job', 'schedule'] as const
 export type JobSource = (typeof JOB_SOURCES)[number]
 
 /** Async work as accepted: everything another edge needs to run it, or to answer for it. */
@@ -29,6 +29,8 @@ export interface JobAccepted {
   edge: string
   edgeName: string
   requestId: string
+  /** A schedule's firing: which schedule (`group/name`) and which tick (ms since the epoch). */
+  firing?: { schedule: string; tick: number }
 }
 
 /** What happened to a job, appended by the edge it happened on. */
@@ -165,23 +167,41 @@ const event: c.Encoder<JobEvent> = {
   }
 }
 
-/** JobEntry, version 1: a kind byte, then the accepted work or the event. */
+/**
+ * JobEntry, version 1: a kind (0 accepted work, 1 an event, 2 accepted work that a schedule's
+ * firing queued, its schedule and tick after it), then what it is.
+ */
 export const jobEntry: c.Encoder<JobEntry> = versioned(1, 'job entry', {
   preencode(state, entry) {
     c.uint.preencode(state, 0)
-    if (entry.kind === 'accepted') accepted.preencode(state, entry.accepted)
-    else event.preencode(state, entry.event)
+    if (entry.kind === 'event') return event.preencode(state, entry.event)
+    accepted.preencode(state, entry.accepted)
+    const firing = entry.accepted.firing
+    if (firing !== undefined) {
+      c.string.preencode(state, firing.schedule)
+      c.uint.preencode(state, firing.tick)
+    }
   },
   encode(state, entry) {
-    c.uint.encode(state, entry.kind === 'accepted' ? 0 : 1)
-    if (entry.kind === 'accepted') accepted.encode(state, entry.accepted)
-    else event.encode(state, entry.event)
+    if (entry.kind === 'event') {
+      c.uint.encode(state, 1)
+      return event.encode(state, entry.event)
+    }
+    const firing = entry.accepted.firing
+    c.uint.encode(state, firing === undefined ? 0 : 2)
+    accepted.encode(state, entry.accepted)
+    if (firing !== undefined) {
+      c.string.encode(state, firing.schedule)
+      c.uint.encode(state, firing.tick)
+    }
   },
   decode(state) {
     const kind = c.uint.decode(state)
-    if (kind === 0) return { kind: 'accepted', accepted: accepted.decode(state) }
     if (kind === 1) return { kind: 'event', event: event.decode(state) }
-    throw WIRE_INVALID(`job entry kind ${kind}`)
+    if (kind !== 0 && kind !== 2) throw WIRE_INVALID(`job entry kind ${kind}`)
+    const work = accepted.decode(state)
+    if (kind === 2) work.firing = { schedule: c.string.decode(state), tick: c.uint.decode(state) }
+    return { kind: 'accepted', accepted: work }
   }
 })
 

@@ -9,6 +9,7 @@ import { functionRoutes } from './functions.js'
 import { healthRoutes } from './health.js'
 import { invokeRoutes } from './invoke.js'
 import { jobRoutes } from './jobs.js'
+import { scheduleRoutes } from './schedules.js'
 import { metricsRoutes } from './metrics.js'
 import { updateRoutes } from './updates.js'
 import { urlConfigRoutes } from './urls.js'
@@ -32,6 +33,7 @@ export function edgeRoutes(
       ...eventInvokeRoutes(ctx),
       ...invokeRoutes(ctx),
       ...jobRoutes(ctx),
+      ...scheduleRoutes(ctx),
       ...clusterRoutes(ctx),
       ...metricsRoutes(ctx),
       ...dashboardRoutes(ctx)
