@@ -190,10 +190,15 @@ export function asyncParts(
     execute: (job, attempt, begin, progress) => runJob(ctx(), job, attempt, begin, progress),
     arn: (job) =>
       functionArn(ctx().config.region, job.functionName || 'inline', job.qualifier || '$LATEST'),
-    settings: (job) =>
-      job.functionName === ''
-        ? { maxRetryAttempts: 0, maxEventAgeSeconds: 21_600, onSuccess: '', onFailure: '' }
-        : ctx().eventInvoke.settings(job.functionName, job.qualifier),
+    settings: (job) => {
+      if (job.functionName === '') {
+        return { maxRetryAttempts: 0, maxEventAgeSeconds: 21_600, onSuccess: '', onFailure: '' }
+      }
+      const settings = ctx().eventInvoke.settings(job.functionName, job.qualifier)
+      const policy = job.firing === undefined ? null : retryPolicyOf(ctx(), job.firing.schedule)
+      // A schedule's RetryPolicy, when it has one, instead of the function's own (AWS's order).
+      return policy === null ? settings : { ...settings, ...policy }
+    },
     // A destination is invoked as AWS does: asynchronously, the invocation record as its event.
     async deliver(arn, record) {
       const { name, qualifier } = functionRef(arn, new URL('http://destination.invalid/'))
@@ -209,5 +214,23 @@ export function asyncParts(
         'local'
       )
     }
+  }
+}
+
+/** A schedule's RetryPolicy as async settings, or null (none set, or the schedule is gone). */
+function retryPolicyOf(
+  ctx: RouteContext,
+  schedule: string
+): { maxRetryAttempts: number; maxEventAgeSeconds: number } | null {
+  const [group, name] = schedule.split('/') as [string, string]
+  try {
+    const { target } = ctx.schedules.get(group, name)
+    if (target.maximumRetryAttempts === -1) return null
+    return {
+      maxRetryAttempts: target.maximumRetryAttempts,
+      maxEventAgeSeconds: target.maximumEventAgeInSeconds
+    }
+  } catch {
+    return null
   }
 }

@@ -221,7 +221,7 @@ export class JobRunner {
     if (job.finishedAt !== null) this.parts.observe?.('duplicate')
     await this.event(job, type, { status, body: answer, attempt: ran?.attempt ?? job.attempts })
     const destination = type === 'completed' ? settings.onSuccess : settings.onFailure
-    if (destination === '' || accepted.source !== 'event') return
+    if (destination === '' || accepted.source === 'job') return
     const condition =
       type === 'completed' ? 'Success' : ran === null ? 'EventAgeExceeded' : 'RetriesExhausted'
     const outcome = ran?.outcome

@@ -24,20 +24,23 @@ export interface FiringParts {
  * rendezvous hashing of its name over this edge and its healthy members, which fires each due
  * tick as a durable async job whose log entry records the schedule and the tick (the record and
  * the queueing are one append). Any edge knows the last tick fired from the merged job log, so
- * when an owner goes, the next one fires what it did not. Ticks missed while nobody could fire
- * (the whole mesh down) fire once, as the latest one due. A flexible window delays a firing by
+ * when an owner goes, the next one fires each tick it did not. Ticks missed while nobody could
+ * fire (the whole mesh down) fire once, as the latest one due. A flexible window delays a firing by
  * a spread of the window that every edge computes the same. An edge that has just started waits
  * a lease first (its members connect; the mesh agrees on owners).
  */
 export class ScheduleFiring {
   private timer: NodeJS.Timeout | null = null
-  private readonly startedAt = Date.now()
+  /** When this edge may fire (a clustered edge waits a lease after it starts). */
+  private readonly readyAt: number
   private readonly inFlight = new Set<string>()
 
   constructor(
     private readonly parts: FiringParts,
-    private readonly options: { leaseMs: number; clustered: boolean }
-  ) {}
+    options: { leaseMs: number; clustered: boolean }
+  ) {
+    this.readyAt = Date.now() + (options.clustered ? options.leaseMs : 0)
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), TICK_MS)
@@ -50,7 +53,7 @@ export class ScheduleFiring {
 
   /** Looks at every schedule once; fires what is due here. */
   tick(now = Date.now()): void {
-    if (this.options.clustered && now < this.startedAt + this.options.leaseMs) return
+    if (now < this.readyAt) return
     const live = [this.parts.edge.id, ...this.parts.members()]
     for (const schedule of this.parts.schedules.schedules()) {
       const key = `${schedule.record.group}/${schedule.record.name}`
@@ -68,10 +71,17 @@ export class ScheduleFiring {
     }
   }
 
-  /** The latest tick due by `now` that was not fired, or null (none, or not yet). */
+  /**
+   * The tick to fire now, or null (none due). Ticks that came due while this edge could fire
+   * (an owner that went, a handover) fire each in turn; ticks from before it could (the whole
+   * mesh down, this edge starting) fire once, as the latest of them.
+   */
   private due(schedule: Schedule, key: string, now: number): number | null {
     const after = Math.max(this.parts.jobs.view.lastTick(key), schedule.record.modified - 1)
-    return ScheduleService.latest(schedule, after, now)
+    const next = ScheduleService.next(schedule, after)
+    if (next === null || next > now) return null
+    if (next >= this.readyAt) return next
+    return ScheduleService.latest(schedule, after, Math.min(now, this.readyAt))
   }
 
   private async fire(schedule: Schedule, key: string, tick: number): Promise<void> {

@@ -20,6 +20,14 @@ function head(job: JobState) {
     ...(accepted.qualifier === '' ? {} : { qualifier: accepted.qualifier }),
     status: job.status,
     accepted: { edge: accepted.edgeName, at: new Date(accepted.acceptedAt).toISOString() },
+    ...(accepted.firing === undefined
+      ? {}
+      : {
+          schedule: {
+            name: accepted.firing.schedule,
+            tick: new Date(accepted.firing.tick).toISOString()
+          }
+        }),
     attempts: job.attempts,
     history: job.events.map((e) => ({
       event: e.type,
