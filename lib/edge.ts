@@ -176,6 +176,7 @@ export class Edge {
 
     let functions: FunctionService | null = null
     let jobs: JobService | null = null
+    let firingRef: ScheduleFiring | null = null
     const registry = new Registry(store, {
       log: this.log.child({ component: 'registry' }),
       checkpoint: join(config.stateDir, CHECKPOINT_FILE),
@@ -228,7 +229,8 @@ export class Edge {
       writers: () => registry.writerKeys().length,
       pendingJobs: () => jobs?.pending() ?? 0,
       oldestJobSeconds: () => jobs?.oldestAgeSeconds() ?? 0,
-      jobSegments: () => jobs?.segments ?? 0
+      jobSegments: () => jobs?.segments ?? 0,
+      schedules: () => firingRef?.status() ?? []
     })
     this.closers.push(() => metrics.stop())
     const asyncWork = new JobService({
@@ -270,6 +272,7 @@ export class Edge {
       },
       { leaseMs: config.jobLeaseMs, clustered: config.bootstrap.length > 0 }
     )
+    firingRef = firing
     const ctx: RouteContext = {
       config,
       functions,

@@ -24,6 +24,8 @@ export interface MetricSources {
   oldestJobSeconds: () => number
   /** Job log segments followed (this edge's and its members'). */
   jobSegments: () => number
+  /** Each schedule's last and next firing (ms since the epoch; 0 / null: none). */
+  schedules: () => { schedule: string; last: number; next: number | null }[]
 }
 
 /** What async work counts (lib/jobs/runner.ts). */
@@ -127,6 +129,32 @@ export class EdgeMetrics implements SchedulerObserver {
     )
     gauge('swarmlambda_pool_workers', 'Executor workers.', () => sources.pool().workers)
     gauge('swarmlambda_jobs_pending', 'Async jobs not yet finished.', sources.pendingJobs)
+    for (const [name, help, pick] of [
+      [
+        'swarmlambda_schedule_last_firing_seconds',
+        "Each schedule's last fired tick (seconds since the epoch), as this edge knows it.",
+        (s: { last: number }) => (s.last === 0 ? null : s.last)
+      ],
+      [
+        'swarmlambda_schedule_next_firing_seconds',
+        "Each schedule's next tick (seconds since the epoch); absent when it has none.",
+        (s: { next: number | null }) => s.next
+      ]
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['schedule'],
+        registers,
+        collect() {
+          this.reset()
+          for (const s of sources.schedules()) {
+            const at = pick(s)
+            if (at !== null) this.set({ schedule: s.schedule }, at / 1000)
+          }
+        }
+      })
+    }
     gauge(
       'swarmlambda_async_oldest_age_seconds',
       'Age of the oldest unfinished async job, across the mesh.',

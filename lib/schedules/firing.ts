@@ -51,6 +51,19 @@ export class ScheduleFiring {
     if (this.timer !== null) clearInterval(this.timer)
   }
 
+  /** Each schedule's last fired tick and next tick (what GET and /metrics show). */
+  status(): { schedule: string; last: number; next: number | null }[] {
+    return this.parts.schedules.schedules().map((schedule) => {
+      const key = `${schedule.record.group}/${schedule.record.name}`
+      const last = this.parts.jobs.view.lastTick(key)
+      const next =
+        schedule.record.state === 'ENABLED'
+          ? ScheduleService.next(schedule, Math.max(last, schedule.record.modified - 1))
+          : null
+      return { schedule: key, last, next }
+    })
+  }
+
   /** Looks at every schedule once; fires what is due here. */
   tick(now = Date.now()): void {
     if (now < this.readyAt) return
@@ -125,7 +138,7 @@ export class ScheduleFiring {
 }
 
 /** Where in its flexible window a tick fires: the same on every edge (a hash of both). */
-function spread(schedule: Schedule, tick: number): number {
+export function spread(schedule: Schedule, tick: number): number {
   const windowMs = schedule.record.flexibleMinutes * 60_000
   if (windowMs === 0) return 0
   const key = `${schedule.record.group}/${schedule.record.name}@${tick}`

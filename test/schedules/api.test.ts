@@ -51,8 +51,31 @@ t.test('create, fire every second, get, list, disable, delete', async (t) => {
     FlexibleTimeWindow: { Mode: 'OFF' },
     Target: { Arn: ARN, RoleArn: 'arn:aws:iam::000000000000:role/x', Input: '{"n":1}' },
     ActionAfterCompletion: 'NONE',
-    SwarmLambda: { lastFiring: /^\d{4}-\d\d-\d\dT/ }
+    SwarmLambda: { lastFiring: /^\d{4}-\d\d-\d\dT/, nextFiring: /^\d{4}-\d\d-\d\dT/ }
   })
+  const seen = got.json().SwarmLambda as {
+    lastFiring: string
+    nextFiring: string
+    recentJobs: { job_id: string; tick: string }[]
+  }
+  t.equal(
+    Date.parse(seen.nextFiring) - Date.parse(seen.lastFiring),
+    1_000,
+    'the next firing, a second after the last'
+  )
+  t.ok(
+    seen.recentJobs.length >= 3 && seen.recentJobs[0]?.tick === seen.lastFiring,
+    'its recent jobs, newest first'
+  )
+  const metrics = (await http('GET', '/metrics')).text
+  t.match(
+    metrics,
+    /^swarmlambda_schedule_next_firing_seconds\{schedule="default\/every-second"\} \d+/m
+  )
+  t.match(
+    metrics,
+    /^swarmlambda_schedule_firings_total [3-9]|^swarmlambda_schedule_firings_total \d\d/m
+  )
   const listed = await http('GET', '/schedules')
   t.match(listed.json(), {
     Schedules: [{ Name: 'every-second', State: 'ENABLED', Target: { Arn: ARN } }]
@@ -94,6 +117,34 @@ t.test('at(): once, then deleted', async (t) => {
     return answer.status === 200 ? answer.json() : undefined
   })
   t.match(job, { result: { got: { once: true } } })
+})
+
+t.test("a schedule's RetryPolicy instead of the function's retries", async (t) => {
+  await http('POST', '/functions', {
+    name: 'fails',
+    files: { 'index.js': 'exports.handler = async () => { throw new Error("no") }' }
+  })
+  const at = new Date(Date.now() + 1_000).toISOString().slice(0, 19)
+  const created = await http('POST', '/schedules/no-retries', {
+    ScheduleExpression: `at(${at})`,
+    FlexibleTimeWindow: OFF,
+    Target: {
+      Arn: 'arn:aws:lambda:us-west-sfo:000000000000:function:fails',
+      RoleArn: 'r',
+      RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }
+    }
+  })
+  t.equal(created.status, 200, created.text)
+  t.match((await http('GET', '/schedules/no-retries')).json(), {
+    Target: { RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }
+  })
+  const job = await eventually('the firing fails', async () => {
+    const listed = await http('GET', '/api/v1/jobs?function=fails&status=failed')
+    const [first] = listed.json().jobs as { job_id: string; attempts: number }[]
+    return first
+  })
+  t.equal(job.attempts, 1, 'no retry: the schedule said 0 (the function would retry twice)')
+  t.equal((await http('DELETE', '/schedules/no-retries')).status, 200)
 })
 
 t.test("refusals in AWS's shapes", async (t) => {

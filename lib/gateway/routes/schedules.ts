@@ -1,5 +1,5 @@
 import { SCHEDULE_INVALID } from '../../errors.js'
-import { DEFAULT_GROUP, type ScheduleInput } from '../../schedules/service.js'
+import { DEFAULT_GROUP, ScheduleService, type ScheduleInput } from '../../schedules/service.js'
 import type { ScheduleRecord } from '../../wire/schedules.js'
 import { functionArn, paginate } from '../aws.js'
 import type { RouteContext } from '../context.js'
@@ -217,7 +217,6 @@ function dateOf(value: unknown, field: string): number {
 
 /** GetSchedule's body (without the Arn). */
 function shapeOf(ctx: RouteContext, s: ScheduleRecord) {
-  const last = ctx.jobs.view.lastTick(`${s.group}/${s.name}`)
   return {
     Name: s.name,
     GroupName: s.group,
@@ -247,20 +246,46 @@ function shapeOf(ctx: RouteContext, s: ScheduleRecord) {
     ActionAfterCompletion: s.afterCompletion,
     CreationDate: s.created / 1000,
     LastModificationDate: s.modified / 1000,
-    // Ours, beyond AWS's shape: when it last fired.
-    SwarmLambda: { lastFiring: last === 0 ? null : new Date(last).toISOString() }
+    // Ours, beyond AWS's shape: when it last fired and fires next, and its recent jobs.
+    SwarmLambda: firings(ctx, s)
   }
+}
+
+/** A schedule's last and next firing and its ten newest jobs, as this edge knows them. */
+function firings(ctx: RouteContext, s: ScheduleRecord) {
+  const key = `${s.group}/${s.name}`
+  const last = ctx.jobs.view.lastTick(key)
+  const parsed = ctx.schedules
+    .schedules()
+    .find((x) => x.record.group === s.group && x.record.name === s.name)
+  const next =
+    parsed === undefined || s.state !== 'ENABLED'
+      ? null
+      : ScheduleService.next(parsed, Math.max(last, s.modified - 1))
+  const iso = (at: number | null) => (at === null || at === 0 ? null : new Date(at).toISOString())
+  const recentJobs = ctx.jobs.view
+    .list()
+    .filter((job) => job.accepted?.firing?.schedule === key)
+    .slice(0, 10)
+    .map((job) => ({
+      job_id: job.id,
+      tick: iso(job.accepted?.firing?.tick ?? null),
+      status: job.status
+    }))
+  return { lastFiring: iso(last), nextFiring: iso(next), recentJobs }
 }
 
 /** The seed's view of a schedule. */
 function seedShape(ctx: RouteContext, s: ScheduleRecord) {
-  const last = ctx.jobs.view.lastTick(`${s.group}/${s.name}`)
+  const { lastFiring, nextFiring, recentJobs } = firings(ctx, s)
   return {
     expression: s.expression,
     timezone: s.timezone,
     target: s.target.arn,
     state: s.state,
-    last_firing: last === 0 ? null : new Date(last).toISOString()
+    last_firing: lastFiring,
+    next_firing: nextFiring,
+    jobs: recentJobs
   }
 }
 
