@@ -1,10 +1,5 @@
 import { RESOURCE_NOT_FOUND, SCHEDULE_CONFLICT, SCHEDULE_INVALID } from '../errors.js'
-import type {
-  AfterCompletion,
-  ScheduleRecord,
-  ScheduleState,
-  ScheduleTarget
-} from '../wire/schedules.js'
+import type { ScheduleRecord } from '../wire/schedules.js'
 import type { ScheduleBook } from './book.js'
 import { latestFiring, nextFiring, parseExpression, type ScheduleExpression } from './expression.js'
 
@@ -16,19 +11,7 @@ const FUNCTION_ARN =
   /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:([a-zA-Z0-9_-]{1,64})(?::([a-zA-Z0-9$_-]{1,128}))?$/
 
 /** A schedule as a request describes it, parsed but not checked. */
-export interface ScheduleInput {
-  name: string
-  group: string
-  expression: string
-  timezone: string
-  startDate: number
-  endDate: number
-  state: ScheduleState
-  flexibleMinutes: number
-  target: ScheduleTarget
-  afterCompletion: AfterCompletion
-  description: string
-}
+export type ScheduleInput = Omit<ScheduleRecord, 'created' | 'modified' | 'revision' | 'deleted'>
 
 /** A schedule with its parsed expression (what the firing side reads). */
 export interface Schedule {
