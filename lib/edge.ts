@@ -8,11 +8,8 @@ import { Authenticator } from './gateway/auth.js'
 import { edgeRoutes } from './gateway/routes/index.js'
 import { Concurrency } from './limits.js'
 import { Gateway } from './gateway/server.js'
-import { JobService } from './jobs/service.js'
-import { ScheduleBook } from './schedules/book.js'
-import { ScheduleFiring } from './schedules/firing.js'
-import { ScheduleService } from './schedules/service.js'
-import { asyncParts } from './gateway/async.js'
+import type { JobService } from './jobs/service.js'
+import type { ScheduleFiring } from './schedules/firing.js'
 import { EventInvokeService } from './registry/event-invoke.js'
 import { KEYS } from './registry/writer.js'
 import { Mesh } from './p2p/mesh.js'
@@ -21,6 +18,7 @@ import { createLogger } from './log.js'
 import { EdgeMetrics } from './metrics.js'
 import { FunctionService } from './registry/functions.js'
 import { CHECKPOINT_FILE } from './registry/checkpoint.js'
+import { asyncWork } from './async-work.js'
 import { Registry } from './registry/registry.js'
 import { AddressBook } from './registry/addressing.js'
 import { AliasService } from './registry/aliases.js'
@@ -233,46 +231,24 @@ export class Edge {
       schedules: () => firingRef?.status() ?? []
     })
     this.closers.push(() => metrics.stop())
-    const asyncWork = new JobService({
+    const work = asyncWork({
+      config,
       store,
       registry,
-      ack: config.asyncAck,
-      retentionMs: config.jobRetentionMs,
-      leaseMs: config.jobLeaseMs,
-      retryDelayMs: config.asyncRetryDelayMs,
-      // Async attempts at once here: the concurrency limits (edge, function) still apply to each.
-      maxInFlight: Math.max(64, pool.size * 32),
-      clustered: config.bootstrap.length > 0,
-      parts: asyncParts(
-        () => ctx,
-        edge,
-        () => this.healthyMembers(),
-        (what) => metrics.async(what),
-        this.log.child({ component: 'jobs' })
-      ),
-      log: this.log.child({ component: 'jobs' }),
+      edge,
+      workers: pool.size,
+      members: () => this.healthyMembers(),
+      metrics,
+      ctx: () => ctx,
+      log: this.log,
       ...(this.options.jobSegmentBlocks === undefined
         ? {}
-        : { segmentBlocks: this.options.jobSegmentBlocks }),
-      onDuplicateFiring: () => metrics.async('schedule_duplicate')
+        : { segmentBlocks: this.options.jobSegmentBlocks })
     })
-    jobs = asyncWork
-    this.parts = { pool, jobs: asyncWork }
-    const schedules = new ScheduleService(
-      new ScheduleBook(registry, this.log.child({ component: 'schedules' }))
-    )
-    const firing = new ScheduleFiring(
-      {
-        edge,
-        members: () => this.healthyMembers(),
-        jobs: asyncWork,
-        schedules,
-        log: this.log.child({ component: 'schedules' }),
-        fired: () => metrics.async('schedule_fired')
-      },
-      { leaseMs: config.jobLeaseMs, clustered: config.bootstrap.length > 0 }
-    )
+    const { jobs: asyncJobs, schedules, firing } = work
+    jobs = asyncJobs
     firingRef = firing
+    this.parts = { pool, jobs: asyncJobs }
     const ctx: RouteContext = {
       config,
       functions,
@@ -290,7 +266,7 @@ export class Edge {
         log: this.log.child({ component: 'scheduler' })
       }),
       metrics,
-      jobs: asyncWork,
+      jobs: asyncJobs,
       schedules,
       json,
       concurrency: new Concurrency(config.maxConcurrency, (fn, scope) =>
@@ -305,8 +281,8 @@ export class Edge {
         writers: () => registry.writerKeys().map((key) => key.toString('hex'))
       }
     }
-    this.closers.push(() => asyncWork.close())
-    await asyncWork.ready()
+    this.closers.push(() => asyncJobs.close())
+    await asyncJobs.ready()
     this.closers.push(() => firing.close())
     firing.start()
     const auth = new Authenticator(config.accessKeys, config.invokeAuth)
