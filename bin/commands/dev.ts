@@ -188,12 +188,19 @@ SIGTERM stops everything.
         edges: edges.map((e) => ({ name: e.name, url: e.url })),
         credentials: { accessKeyId: credentials.id, secretAccessKey: credentials.secret, token }
       })
+      let stopping = false
       for (const edge of edges) {
-        edge.child.once('exit', (code, signal) =>
-          log.warn({ edge: edge.name, code, signal }, 'an edge exited; the proxy routes around it')
-        )
+        edge.child.once('exit', (code, signal) => {
+          if (stopping) log.info({ edge: edge.name, code, signal }, 'edge stopped')
+          else
+            log.warn(
+              { edge: edge.name, code, signal },
+              'an edge exited; the proxy routes around it'
+            )
+        })
       }
       await untilSignal()
+      stopping = true
       log.info('stopping the local mesh')
     } finally {
       await stopAll()

@@ -40,7 +40,12 @@ ${flags.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(26)} ${s.help}`).joi
     }
     let stopping = false
     const stop = (signal: string) => {
-      if (stopping) process.exit(1)
+      if (stopping) {
+        // Ctrl-C reaches every process of the terminal's group, and `dev` then sends SIGTERM to
+        // its edges: that one is ignored (the stop is under way). A second Ctrl-C forces it.
+        if (signal === 'SIGINT') process.exit(130)
+        return
+      }
       stopping = true
       edge.log.info({ signal }, 'stopping')
       edge.close().then(

@@ -149,7 +149,9 @@ export class Gateway {
     }
     if (reply.stream !== undefined && !this.closing) this.pipe(res, reply, requestId)
     else send(res, reply, requestId, this.closing)
-    this.options.log.info(
+    // Health checks (the proxy's, every few hundred ms per edge) would drown the rest at info.
+    const level = req.url === '/healthz' && reply.status === 200 ? 'debug' : 'info'
+    this.options.log[level](
       {
         requestId,
         method: req.method,

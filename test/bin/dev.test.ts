@@ -1,4 +1,7 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import type { LookupFunction } from 'node:net'
 import DNS from 'dns2'
 import t from 'tap'
@@ -92,4 +95,70 @@ t.test('dev: a local mesh answers at http://lambda.mesh:8790 through its own DNS
       `:${port} closed`
     )
   }
+})
+
+const CLI = fileURLToPath(new URL('../../bin/swarm-lambda.js', import.meta.url))
+
+// The first minutes as a newcomer has them: idle, the terminal shows no request lines (the
+// proxy's health checks are at debug); Ctrl-C (SIGINT to the whole process group, as a terminal
+// sends it) stops every process with code 0 and no warning.
+t.test('dev at info: quiet when idle, Ctrl-C exits 0 everywhere', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'dev', '--state-dir', t.testdir()], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SWARMLAMBDA_LOG_LEVEL: 'info' }
+  })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null)
+      process.kill(-(child.pid as number), 'SIGKILL')
+  })
+  const lines: Record<string, unknown>[] = []
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+  let readyAt = 0
+  const ready = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let entry: Record<string, unknown>
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        return // the banner
+      }
+      lines.push({ ...entry, seenAt: Date.now() })
+      if (entry.msg === 'mesh ready') {
+        readyAt = Date.now()
+        resolve()
+      }
+    })
+  })
+  await ready
+  // Ten seconds idle, by the clock (the proxy checks each edge every second meanwhile).
+  const until = readyAt + 10_000
+  while (Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250))
+  const idle = lines.filter((l) => (l.seenAt as number) > readyAt)
+  t.same(
+    idle.filter((l) => l.msg === 'request'),
+    [],
+    `no request lines in 10 s idle (${idle.length} lines in all)`
+  )
+  process.kill(-(child.pid as number), 'SIGINT')
+  const [code] = (await once(child, 'exit')) as [number | null]
+  t.equal(code, 0, 'dev exits 0')
+  const stopped = lines.filter((l) => l.msg === 'edge stopped')
+  t.same(
+    stopped.map((l) => [l.edge, l.code]).sort(),
+    [
+      ['edge-a', 0],
+      ['edge-b', 0],
+      ['edge-c', 0]
+    ],
+    'each edge exits 0'
+  )
+  t.same(
+    lines.filter((l) => typeof l.level === 'number' && l.level >= 40),
+    [],
+    'no warning or error'
+  )
+  t.match(stderr, /edge-a\s+http:\/\/127\.0\.0\.1:8787/, 'the banner (on stderr)')
+  t.notMatch(stderr, /Warning|exited|Error/, 'no warning on stderr')
 })
