@@ -28,6 +28,9 @@ export interface Schedule {
  * read back. Firing them is lib/schedules/firing.ts's job.
  */
 export class ScheduleService {
+  /** Parsed schedules by `group/name@revision` (null: it does not parse here). */
+  private parsed = new Map<string, Schedule | null>()
+
   constructor(private readonly book: ScheduleBook) {}
 
   /** CreateSchedule: ConflictException when the name is taken. */
@@ -85,23 +88,21 @@ export class ScheduleService {
       .filter((s) => filter.state === undefined || s.state === filter.state)
   }
 
-  /** Every live schedule with its expression parsed (one that no longer parses is skipped). */
+  /**
+   * Every live schedule with its expression parsed (one that no longer parses is skipped),
+   * parsed once per revision: the firing side asks four times a second.
+   */
   schedules(): Schedule[] {
     const out: Schedule[] = []
+    const parsed = new Map<string, Schedule | null>()
     for (const record of this.book.list()) {
-      try {
-        const target = FUNCTION_ARN.exec(record.target.arn)
-        if (target === null) continue
-        out.push({
-          record,
-          expression: parseExpression(record.expression, record.timezone),
-          functionName: target[1] as string,
-          qualifier: target[2] ?? ''
-        })
-      } catch {
-        // stored by an edge that accepted what this one refuses: not fired here
-      }
+      const key = `${record.group}/${record.name}@${record.revision}`
+      let schedule = this.parsed.get(key)
+      if (schedule === undefined) schedule = parse(record)
+      parsed.set(key, schedule)
+      if (schedule !== null) out.push({ ...schedule, record })
     }
+    this.parsed = parsed
     return out
   }
 
@@ -126,6 +127,22 @@ export class ScheduleService {
     const from = Math.max(after, startDate === 0 ? 0 : startDate - 1)
     const next = nextFiring(schedule.expression, from, startDate === 0 ? created : startDate)
     return next === null || (endDate !== 0 && next > endDate) ? null : next
+  }
+}
+
+/** A stored schedule, parsed; null when this edge refuses what another accepted. */
+function parse(record: ScheduleRecord): Schedule | null {
+  try {
+    const target = FUNCTION_ARN.exec(record.target.arn)
+    if (target === null) return null
+    return {
+      record,
+      expression: parseExpression(record.expression, record.timezone),
+      functionName: target[1] as string,
+      qualifier: target[2] ?? ''
+    }
+  } catch {
+    return null
   }
 }
 
