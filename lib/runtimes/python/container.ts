@@ -33,7 +33,7 @@ interface PythonError {
  */
 export class PyContainer {
   private ready = false
-  private stream: string | null = null
+  private stream = ''
 
   private constructor(
     readonly spec: PySpec,
@@ -70,7 +70,7 @@ export class PyContainer {
    * ContainerBroken when the container must be dropped.
    */
   invoke(event: Uint8Array, context: CallContext, timeoutMs: number, started: number): CallOutcome {
-    this.stream ??= logStream(context.requestId, this.spec.version)
+    if (this.stream === '') this.stream = logStream(context.requestId, this.spec.version)
     if (!this.ready) {
       const loaded = this.init(Math.min(timeoutMs, INIT_TIMEOUT_MS), started, timeoutMs)
       if (loaded !== null) return this.failure(loaded, this.realm.output(), context.requestId)
@@ -96,14 +96,15 @@ export class PyContainer {
   }
 
   /**
-   * Imports the handler (the module's top level runs): null when it is ready, else AWS's init
-   * error. Throws ContainerBroken past the deadline or at the memory cap.
+   * Imports the handler at a container's first call (the module's top level runs): null when
+   * it is ready, else AWS's init error. Throws ContainerBroken past the deadline or at the
+   * memory cap. (A Python deploy is not import-checked: AWS reports these at invoke.)
    */
-  init(initMs: number, started = Date.now(), timeoutMs = initMs): PythonError | null {
+  private init(initMs: number, started: number, timeoutMs: number): PythonError | null {
     const { module, name } = parsePythonHandler(this.spec.handler)
     const environment = JSON.stringify({
       ...this.spec.environment,
-      AWS_LAMBDA_LOG_STREAM_NAME: this.stream ?? logStream('init', this.spec.version)
+      AWS_LAMBDA_LOG_STREAM_NAME: this.stream
     })
     const args = JSON.stringify([environment, module, name])
     const answer = this.run(this.init_, args, started + initMs)
@@ -113,11 +114,6 @@ export class PyContainer {
     }
     if (answer[0] === 'E') return parseError(answer.slice(1))
     throw this.broken(answer, this.realm.output(), timeoutMs)
-  }
-
-  /** The function's output of a failed init (the deploy check names it). */
-  output(): string {
-    return this.realm.output()
   }
 
   /** Calls one of the bootstrap's functions within a deadline; its answer, never a throw. */
