@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { PoolStats } from './executor/pool.js'
+import { FunctionStats } from './function-stats.js'
 
 /** How an invocation ended, as metrics count it. */
 export type InvocationOutcome = 'ok' | 'partial' | 'function_error' | 'error'
@@ -46,6 +47,8 @@ const DURATION_BUCKETS = [
  */
 export class EdgeMetrics implements SchedulerObserver {
   readonly registry = new Registry()
+  /** The last minute per function and second (the console's charts). */
+  readonly recent = new FunctionStats()
   private readonly invocations: Counter<'function' | 'outcome'>
   private readonly durations: Histogram<'function'>
   private readonly shards: Counter<'where' | 'outcome'>
@@ -287,6 +290,11 @@ export class EdgeMetrics implements SchedulerObserver {
   invocation(functionName: string, outcome: InvocationOutcome, seconds: number): void {
     this.invocations.inc({ function: functionName, outcome })
     this.durations.observe({ function: functionName }, seconds)
+    this.recent.invocation(
+      functionName,
+      outcome === 'function_error' || outcome === 'error',
+      seconds * 1000
+    )
   }
 
   shard(where: 'local' | 'remote', outcome: 'ok' | 'failed'): void {
@@ -314,5 +322,6 @@ export class EdgeMetrics implements SchedulerObserver {
   /** An invocation refused with 429 (see lib/limits.ts). */
   throttle(fn: string, scope: 'function' | 'edge'): void {
     this.throttles.inc({ function: fn, scope })
+    this.recent.throttle(fn)
   }
 }

@@ -185,7 +185,7 @@ SIGTERM stops everything.
         proxy: `http://127.0.0.1:${proxyPort}`,
         dns: `127.0.0.1:${dnsPort}`,
         bootstrap,
-        edges: edges.map((e) => ({ name: e.name, url: e.url })),
+        edges: edges.map((e) => ({ name: e.name, url: e.url, pid: e.child.pid })),
         credentials: { accessKeyId: credentials.id, secretAccessKey: credentials.secret, token }
       })
       let stopping = false

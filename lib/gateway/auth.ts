@@ -14,9 +14,10 @@ import type { Request } from './server.js'
 /**
  * Who may call a route once the edge has access keys: `open` routes anyone (health, metrics,
  * the dashboard), `control` routes only a key holder (deploy, delete, jobs, function reads),
- * `invoke` routes a key holder when invocations are configured to require it.
+ * `invoke` routes a key holder when invocations are configured to require it, `optional` routes
+ * anyone, but a key that comes is checked (the console's stream shows more to a key holder).
  */
-export type Access = 'open' | 'invoke' | 'control'
+export type Access = 'open' | 'optional' | 'invoke' | 'control'
 
 /** One access key: what AWS clients call the access key id and the secret access key. */
 export interface AccessKey {
@@ -74,6 +75,7 @@ export class Authenticator {
       return null
     }
     const header = request.headers.authorization
+    if (access === 'optional' && (header === undefined || header === '')) return null
     if (header === undefined || header === '') throw MISSING_AUTHENTICATION()
     if (header.startsWith('Bearer ')) return this.bearer(header.slice(7).trim())
     if (header.startsWith(SIGV4)) return this.sigv4(header, request)

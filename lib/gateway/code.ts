@@ -35,14 +35,19 @@ export function kindOf(runtime: string | undefined): CodeKind {
 
 /**
  * The seed API's code: `files` ({ path: source }) for JS or Python (a python* `runtime`, or
- * .py files and no JS), or `wasm_base64`.
+ * .py files and no JS), `wasm_base64`, or `zip_base64` (a zip as CreateFunction's ZipFile,
+ * read by `runtime`: a JS or Python package, else a zip holding one .wasm).
  */
-export function codeFromSeed(fields: Fields): Code {
+export async function codeFromSeed(fields: Fields): Promise<Code> {
+  const given = ['files', 'wasm_base64', 'zip_base64'].filter((f) => fields.raw(f) !== undefined)
+  if (given.length > 1) {
+    throw INVALID_PARAMETER(given[1] as string, `and ${given[0]} exclude each other: send one`)
+  }
+  if (given[0] === 'zip_base64') {
+    return codeFromZip(fields.base64('zip_base64'), kindOf(fields.optionalString('runtime')))
+  }
   const files = fields.raw('files')
   if (files === undefined || files === null) return { wasm: fields.base64('wasm_base64') }
-  if (fields.raw('wasm_base64') !== undefined) {
-    throw INVALID_PARAMETER('files', 'and wasm_base64 exclude each other: send one')
-  }
   if (typeof files !== 'object' || Array.isArray(files) || ArrayBuffer.isView(files)) {
     throw INVALID_PARAMETER('files', 'must be an object of { "path": "source" }')
   }

@@ -28,7 +28,7 @@ export function functionRoutes(ctx: RouteContext): Route[] {
         const fields = new Fields(asObject(await ctx.json.parse(body), 'the body'))
         const record = await ctx.functions.deploy({
           name: fields.string('name'),
-          code: codeFromSeed(fields),
+          code: await codeFromSeed(fields),
           runtime: fields.optionalString('runtime'),
           handler: fields.optionalString('handler'),
           environment: fields.optionalStringMap('environment'),

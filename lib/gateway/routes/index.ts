@@ -2,7 +2,7 @@ import type { Authenticator } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import type { GatewayOptions } from '../server.js'
 import { clusterRoutes } from './cluster.js'
-import { dashboardRoutes } from './dashboard.js'
+import { consoleRoutes } from './console.js'
 import { eventInvokeRoutes } from './event-invoke.js'
 import { functionUrlRoutes } from './function-url.js'
 import { functionRoutes } from './functions.js'
@@ -36,7 +36,7 @@ export function edgeRoutes(
       ...scheduleRoutes(ctx),
       ...clusterRoutes(ctx),
       ...metricsRoutes(ctx),
-      ...dashboardRoutes(ctx)
+      ...consoleRoutes(ctx, auth)
     ]
   }
 }
