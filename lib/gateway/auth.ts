@@ -13,7 +13,7 @@ import type { Request } from './server.js'
 
 /**
  * Who may call a route once the edge has access keys: `open` routes anyone (health, metrics,
- * the dashboard), `control` routes only a key holder (deploy, delete, jobs, function reads),
+ * the console), `control` routes only a key holder (deploy, delete, jobs, function reads),
  * `invoke` routes a key holder when invocations are configured to require it, `optional` routes
  * anyone, but a key that comes is checked (the console's stream shows more to a key holder).
  */

@@ -4,7 +4,7 @@ import type { AsyncSettings } from '../registry/event-invoke.js'
 import type { JobAccepted, JobEvent, JobEventType } from '../wire/jobs.js'
 import type { JobState } from './view.js'
 
-/** Shard counts of finished attempts kept for the dashboard, at most. */
+/** Shard counts of finished attempts kept for the console, at most. */
 const KEPT_PROGRESS = 1_000
 
 /** How one attempt at a job ended. */
@@ -172,7 +172,7 @@ export class JobRunner {
         return
       }
       this.throttled.delete(job.id)
-      // The last attempts' shard counts are kept (the dashboard shows them), a bounded number.
+      // The last attempts' shard counts are kept (the console shows them), a bounded number.
       if (this.shards.size > KEPT_PROGRESS) {
         this.shards.delete(this.shards.keys().next().value as string)
       }

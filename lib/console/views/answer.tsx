@@ -3,11 +3,12 @@ import { Chart } from './chart'
 
 /**
  * The colour of a mandelbrot pixel that escaped after `i` of `max` iterations: black inside the
- * set, else a blue → orange → white ramp (sqrt: the eye sees the low counts' detail).
+ * set, else a blue → orange ramp on the fourth root of the count (most pixels escape early; the
+ * root spreads their detail; square roots are exact, so any browser draws the same pixels).
  */
 export function mandelbrotColor(i: number, max: number): [number, number, number] {
   if (i >= max) return [0, 0, 0]
-  const t = Math.sqrt(i / max)
+  const t = Math.sqrt(Math.sqrt(i / max))
   return [Math.round(255 * Math.min(1, 2 * t)), Math.round(255 * t), Math.round(255 * (1 - t))]
 }
 

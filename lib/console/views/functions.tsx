@@ -90,27 +90,33 @@ function FunctionCard({ fn, series }: { fn: ConsoleFunction; series: ConsoleSeri
       </p>
       {series === undefined ? null : (
         <div class="sparks">
-          <Chart
-            label={`${fn.name}: calls, errors and throttles per second`}
-            x={series.at}
-            width={150}
-            height={40}
-            lines={[
-              { label: 'calls', values: series.invocations, color: '--accent' },
-              { label: 'errors', values: series.errors, color: '--bad' },
-              { label: 'throttles', values: series.throttles, color: '--warn' }
-            ]}
-          />
-          <Chart
-            label={`${fn.name}: p50 and p99 duration per second`}
-            x={series.at}
-            width={150}
-            height={40}
-            lines={[
-              { label: 'p50', values: series.p50, color: '--ok' },
-              { label: 'p99', values: series.p99, color: '--warn' }
-            ]}
-          />
+          <figure class="spark">
+            <figcaption>calls · errors · throttles /s</figcaption>
+            <Chart
+              label={`${fn.name}: calls, errors and throttles per second`}
+              x={series.at}
+              width={150}
+              height={40}
+              lines={[
+                { label: 'calls', values: series.invocations, color: '--accent' },
+                { label: 'errors', values: series.errors, color: '--bad' },
+                { label: 'throttles', values: series.throttles, color: '--warn' }
+              ]}
+            />
+          </figure>
+          <figure class="spark">
+            <figcaption>p50 · p99 ms</figcaption>
+            <Chart
+              label={`${fn.name}: p50 and p99 duration per second`}
+              x={series.at}
+              width={150}
+              height={40}
+              lines={[
+                { label: 'p50', values: series.p50, color: '--ok' },
+                { label: 'p99', values: series.p99, color: '--warn' }
+              ]}
+            />
+          </figure>
         </div>
       )}
     </article>

@@ -1,6 +1,14 @@
+import { useState } from 'preact/hooks'
 import type { ConsoleState } from '../../wire/console'
-import { relative } from '../format'
+import { call, errorOf } from '../api'
+import { pretty, relative, when } from '../format'
 import { NeedsKey, Status } from './common'
+
+/** A job's history as GET /api/v1/jobs/:id tells it. */
+interface History {
+  accepted: { edge: string; at: string }
+  history: { event: string; edge: string; at: string; attempt: number; from?: string }[]
+}
 
 /**
  * Async jobs (Event invocations, the jobs API, schedule firings), newest first: live progress
@@ -8,6 +16,26 @@ import { NeedsKey, Status } from './common'
  * cancelled: AWS has no such call for an accepted event either.
  */
 export function JobsView({ state }: { state: ConsoleState | null }) {
+  const [open, setOpen] = useState<{
+    id: string
+    text: string
+    history: History['history']
+  } | null>(null)
+  const show = async (id: string) => {
+    if (open?.id === id) return setOpen(null)
+    const answer = await call('GET', `/api/v1/jobs/${encodeURIComponent(id)}`)
+    const job = answer.json as History | undefined
+    const history = job?.history ?? []
+    if (job?.accepted !== undefined) {
+      history.unshift({
+        event: 'accepted',
+        edge: job.accepted.edge,
+        at: job.accepted.at,
+        attempt: 0
+      })
+    }
+    setOpen({ id, text: answer.status < 300 ? pretty(answer.text) : errorOf(answer), history })
+  }
   if (state === null) return <p class="note">Connecting…</p>
   if (state.jobs === undefined) return <NeedsKey what="the jobs" />
   return (
@@ -37,7 +65,14 @@ export function JobsView({ state }: { state: ConsoleState | null }) {
               {state.jobs.map((job) => (
                 <tr data-job={job.id} data-status={job.status}>
                   <td>
-                    <code title={job.id}>{job.id.slice(0, 12)}</code>
+                    <button
+                      type="button"
+                      class="link-button"
+                      aria-expanded={open?.id === job.id}
+                      onClick={() => void show(job.id)}
+                    >
+                      <code title={job.id}>{job.id.slice(0, 12)}</code>
+                    </button>
                   </td>
                   <td>
                     {job.function}
@@ -68,6 +103,21 @@ export function JobsView({ state }: { state: ConsoleState | null }) {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {open === null ? null : (
+        <div class="details" data-job-details={open.id}>
+          <h3>Job {open.id}</h3>
+          <ol>
+            {open.history.map((h) => (
+              <li>
+                {when(Date.parse(h.at))}: {h.event} on {h.edge}
+                {h.attempt === 0 ? '' : ` (attempt ${h.attempt})`}
+                {h.from === undefined ? '' : `, from ${h.from}`}
+              </li>
+            ))}
+          </ol>
+          <pre class="code">{open.text}</pre>
         </div>
       )}
     </section>

@@ -4,7 +4,7 @@ import type { Route } from '../server.js'
 
 /**
  * This edge and every member it knows (region, position, distance, load, RTT, health), the
- * links' RTT, and the registry writers this edge merges: GET /cluster, and the dashboard's feed.
+ * links' RTT, and the registry writers this edge merges: GET /cluster, and the console's feed.
  */
 export function clusterSnapshot(ctx: RouteContext) {
   const info = ctx.cluster.self()
