@@ -254,6 +254,17 @@ t.test(
       await page.setViewportSize({ width: 1280, height: 900 })
       await page.click('[data-node="edge-b"]')
       t.match(await page.locator('[data-details="edge-b"]').innerText(), /us-east-iad/)
+      // By keyboard: an edge takes focus and Enter opens its details.
+      await page.focus('[data-node="edge-c"]')
+      await page.keyboard.press('Enter')
+      t.match(await page.locator('[data-details="edge-c"]').innerText(), /eu-central-fra/)
+      // The theme toggle: auto → light → dark, on the page's root.
+      await page.click('[data-theme-toggle]')
+      t.equal(await page.evaluate('document.documentElement.dataset.theme'), 'light')
+      await page.click('[data-theme-toggle]')
+      t.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark')
+      await page.click('[data-theme-toggle]')
+      t.equal(await page.evaluate('document.documentElement.dataset.theme ?? null'), null)
     })
 
     await t.test('jobs with their history; a schedule disabled from the console', async (t) => {
