@@ -30,6 +30,8 @@ export interface AsyncWorkOptions {
   /** The routes' context, once it exists (a job runs through it). */
   ctx: () => RouteContext
   log: Logger
+  /** Whether the edge runs a swarm (a restarted member waits a lease before resuming its jobs). */
+  clustered: boolean
   /** Blocks per job log segment (tests make it small). */
   segmentBlocks?: number
 }
@@ -37,7 +39,7 @@ export interface AsyncWorkOptions {
 /** Builds the job service, the schedules and their firing (neither started). */
 export function asyncWork(options: AsyncWorkOptions): AsyncWork {
   const { config, metrics, edge } = options
-  const clustered = config.bootstrap.length > 0
+  const clustered = options.clustered
   const jobLog = options.log.child({ component: 'jobs' })
   const jobs = new JobService({
     store: options.store,

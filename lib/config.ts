@@ -32,6 +32,8 @@ export const DEFAULT_CONTAINER_BUDGET_MB = 256
  * `npm start`). An edge answers any Host `<label>.<its domain part>` as a function URL.
  */
 export const DEFAULT_URL_DOMAIN = 'lambda.mesh:8790'
+/** Hyperswarm's own default. */
+export const DEFAULT_MAX_PEERS = 64
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** A validated edge configuration. */
@@ -44,7 +46,18 @@ export interface Config {
   clusterId: string
   /** 32 bytes as 64 hex characters; when absent the edge loads or creates one in its state dir. */
   clusterKey: string | null
-  bootstrap: { host: string; port: number }[]
+  /**
+   * DHT bootstrap nodes (SWARMLAMBDA_BOOTSTRAP): the nodes listed (maybe none), `public`
+   * (Hyperswarm's public bootstrap nodes) or `none` (a lone edge: no DHT node, no swarm).
+   * Remembered members and `join` are added to the first two.
+   */
+  bootstrap: readonly { host: string; port: number }[] | 'public' | 'none'
+  /** Members' DHT addresses to join through (SWARMLAMBDA_JOIN). */
+  join: { host: string; port: number }[]
+  /** This edge's DHT node's UDP port (null: not given; the HTTP port then, or any with 0). */
+  dhtPort: number | null
+  /** Connections Hyperswarm keeps at most; members beyond it are known by gossip. */
+  maxPeers: number
   logLevel: (typeof LOG_LEVELS)[number]
   /** Human-readable log lines (pino-pretty) instead of JSON. */
   logPretty: boolean
@@ -113,7 +126,22 @@ export const SETTINGS = {
   bootstrap: {
     flag: 'bootstrap',
     env: 'SWARMLAMBDA_BOOTSTRAP',
-    help: 'DHT bootstrap nodes, host:port[,host:port]'
+    help: "DHT bootstrap nodes host:port[,host:port], public (Hyperswarm's), or none (a lone edge)"
+  },
+  join: {
+    flag: 'join',
+    env: 'SWARMLAMBDA_JOIN',
+    help: "join the mesh through these members' DHT addresses, host:port[,host:port]"
+  },
+  dhtPort: {
+    flag: 'dht-port',
+    env: 'SWARMLAMBDA_DHT_PORT',
+    help: "UDP port of this edge's DHT node (default: the HTTP port number; 0 picks one)"
+  },
+  maxPeers: {
+    flag: 'max-peers',
+    env: 'SWARMLAMBDA_MAX_PEERS',
+    help: `connections kept at most (default ${DEFAULT_MAX_PEERS}); other members are known by gossip`
   },
   logLevel: {
     flag: 'log-level',
@@ -253,6 +281,8 @@ export function loadConfig(flags: Source, env: Source): Config {
       | 'jobLeaseMs'
       | 'asyncRetryDelayMs'
       | 'maxShards'
+      | 'dhtPort'
+      | 'maxPeers'
       | 'maxConcurrency'
       | 'maxDatasetItems'
       | 'maxTimeoutMs'
@@ -318,9 +348,20 @@ export function loadConfig(flags: Source, env: Source): Config {
     problems.push(`${describe('clusterKey')}: must be 64 hex characters (32 bytes)`)
   }
 
-  const bootstrap = parseHostPorts(raw('bootstrap') ?? '', (entry) =>
-    problems.push(`${describe('bootstrap')}: "${entry}" is not host:port`)
+  const bootstrapText = raw('bootstrap') ?? ''
+  const bootstrap =
+    bootstrapText === 'public' || bootstrapText === 'none'
+      ? bootstrapText
+      : Object.freeze(
+          parseHostPorts(bootstrapText, (entry) =>
+            problems.push(`${describe('bootstrap')}: "${entry}" is not host:port, public or none`)
+          )
+        )
+  const joinNodes = parseHostPorts(raw('join') ?? '', (entry) =>
+    problems.push(`${describe('join')}: "${entry}" is not host:port`)
   )
+  const dhtPort = raw('dhtPort') === undefined ? null : integer('dhtPort', 0, 0, 65_535)
+  const maxPeers = integer('maxPeers', DEFAULT_MAX_PEERS, 1, 1_024)
 
   const logLevel = (raw('logLevel') ?? 'info') as Config['logLevel']
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -360,7 +401,10 @@ export function loadConfig(flags: Source, env: Source): Config {
     stateDir,
     clusterId,
     clusterKey,
-    bootstrap: Object.freeze(bootstrap) as Config['bootstrap'],
+    bootstrap,
+    join: Object.freeze(joinNodes) as Config['join'],
+    dhtPort,
+    maxPeers,
     logLevel,
     logPretty,
     jobRetentionMs: jobRetentionMs ?? DEFAULT_JOB_RETENTION_MS,

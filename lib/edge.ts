@@ -14,6 +14,8 @@ import { EventInvokeService } from './registry/event-invoke.js'
 import { KEYS } from './registry/writer.js'
 import { Mesh } from './p2p/mesh.js'
 import { ClusterSwarm } from './p2p/swarm.js'
+import { swarmPlan } from './p2p/plan.js'
+import { RememberedMembers } from './p2p/remembered.js'
 import { createLogger } from './log.js'
 import { EdgeMetrics } from './metrics.js'
 import { FunctionService } from './registry/functions.js'
@@ -102,9 +104,13 @@ export class Edge {
     return this.mesh?.peers.rpc(id) ?? null
   }
 
-  /** Healthy connected members' ids (what async work counts as alive besides this edge). */
+  /**
+   * Members alive besides this edge, for async work (who owns a schedule, whose jobs to take
+   * over): healthy connected ones, and those others have heard from lately (with maxPeers below
+   * the mesh's size, not every member is connected here).
+   */
   private healthyMembers(): string[] {
-    return (this.mesh?.peers.list() ?? []).filter((p) => p.healthy).map((p) => p.id)
+    return (this.mesh?.members() ?? []).filter((m) => !m.direct || m.healthy).map((m) => m.id)
   }
 
   /** Members that may take shards now: healthy, answering, as placement sees them. */
@@ -217,9 +223,14 @@ export class Edge {
         httpUrl: this.url,
         load: queued + running,
         workers: pool.size,
-        startedAt
+        startedAt,
+        dht: this.swarm?.dhtAddress() ?? ''
       }
     }
+    // How this edge joins its mesh (null: a lone edge), from its config and the members it
+    // remembers from earlier runs.
+    const remembered = new RememberedMembers(config.stateDir)
+    const plan = swarmPlan(config, remembered)
     const metrics = new EdgeMetrics({
       pool: () => pool.stats(),
       peers: () => this.mesh?.peers.list().filter((p) => p.healthy).length ?? 0,
@@ -233,6 +244,7 @@ export class Edge {
     this.closers.push(() => metrics.stop())
     const work = asyncWork({
       config,
+      clustered: plan !== null,
       store,
       registry,
       edge,
@@ -277,7 +289,7 @@ export class Edge {
       cluster: {
         id: () => this.swarmId,
         self,
-        peers: () => this.mesh?.peers.list() ?? [],
+        peers: () => this.mesh?.members() ?? [],
         writers: () => registry.writerKeys().map((key) => key.toString('hex'))
       }
     }
@@ -297,12 +309,14 @@ export class Edge {
     await gateway.listen()
     this.gateway = gateway
 
-    // With no bootstrap nodes there is no DHT to join (no internet here): a lone edge.
-    if (config.bootstrap.length > 0) {
+    if (plan !== null) {
       const swarm = new ClusterSwarm({
         secrets: deriveSecrets(this.key),
         keyPair,
-        bootstrap: config.bootstrap,
+        bootstrap: plan.bootstrap,
+        nodes: plan.nodes,
+        port: plan.port,
+        maxPeers: config.maxPeers,
         host: config.httpHost,
         log: this.log.child({ component: 'swarm' })
       })
@@ -319,7 +333,8 @@ export class Edge {
         },
         region: config.region,
         log: this.log.child({ component: 'mesh' }),
-        onStrike: () => metrics.strike()
+        onStrike: () => metrics.strike(),
+        remembered
       })
       this.mesh = mesh
       this.closers.push(() => mesh.close())

@@ -5,7 +5,6 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import HyperDHT from 'hyperdht'
 import { deriveDevAccessKey, loadClusterKey } from '../../lib/cluster/key.js'
 import { parseAccessKeys } from '../../lib/gateway/auth.js'
 import { EdgeDirectory } from '../../lib/directory.js'
@@ -16,7 +15,6 @@ import { positiveInt, print, UsageError, type Command } from '../command.js'
 import { untilSignal } from './proxy.js'
 
 const CLI = fileURLToPath(new URL('../swarm-lambda.js', import.meta.url))
-const DEFAULT_DHT_PORT = 49737
 const EDGES = [
   { name: 'edge-a', region: 'us-west-sfo' },
   { name: 'edge-b', region: 'us-east-iad' },
@@ -32,12 +30,12 @@ interface Child {
 
 /** `dev` (what `npm start` runs): a whole local mesh. */
 export const devCommand: Command = {
-  summary: 'run a whole local mesh: DHT bootstrap, three edges, DNS and proxy',
-  usage: `swarm-lambda dev [--state-dir state/local] [--base-port 8787] [--proxy-port ${DEFAULT_PROXY_PORT}] [--dns-port ${DEFAULT_DNS_PORT}] [--dht-port ${DEFAULT_DHT_PORT}]
+  summary: 'run a whole local mesh: three edges (each a DHT node), DNS and proxy',
+  usage: `swarm-lambda dev [--state-dir state/local] [--base-port 8787] [--proxy-port ${DEFAULT_PROXY_PORT}] [--dns-port ${DEFAULT_DNS_PORT}] [--dht-port N]
 
-Starts a local DHT bootstrap node (unless SWARMLAMBDA_BOOTSTRAP names one), three edges as
-their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788, edge-c eu-central-fra
-:8789; state in STATE-DIR/edge-*, one cluster key in STATE-DIR), the DNS server for ${ZONE}
+Starts three edges as their own processes (edge-a us-west-sfo :8787, edge-b us-east-iad :8788,
+edge-c eu-central-fra :8789; each a DHT node, joining through the other two: no bootstrap
+process; state in STATE-DIR/edge-*, one cluster key in STATE-DIR), the DNS server for ${ZONE}
 (UDP+TCP) and the proxy, all on 127.0.0.1. Deploy, delete and jobs need an access key: those in
 SWARMLAMBDA_ACCESS_KEYS, else one derived from the cluster key. Prints the endpoints, the
 credentials and a JSON line {"msg":"mesh ready",...,"credentials":{...}}; Ctrl-C (SIGINT) or
@@ -47,14 +45,16 @@ SIGTERM stops everything.
   --base-port N      edge-a's HTTP port; edge-b and edge-c take the next two (default 8787)
   --proxy-port N     the proxy's port (SWARMLAMBDA_PROXY_PORT, default ${DEFAULT_PROXY_PORT})
   --dns-port N       the DNS server's port (SWARMLAMBDA_DNS_PORT, default ${DEFAULT_DNS_PORT})
-  --dht-port N       the local bootstrap's UDP port (default ${DEFAULT_DHT_PORT})
+  --dht-port N       edge-a's DHT node's UDP port; edge-b and edge-c take the next two
+                     (default: the HTTP ports' numbers). Each edge joins through the others;
+                     SWARMLAMBDA_BOOTSTRAP (host:port list, or public) adds bootstrap nodes
   --pretty           human-readable logs (every process) instead of JSON lines`,
   options: {
     'state-dir': { type: 'string', default: 'state/local' },
     'base-port': { type: 'string', default: '8787' },
     'proxy-port': { type: 'string' },
     'dns-port': { type: 'string' },
-    'dht-port': { type: 'string', default: String(DEFAULT_DHT_PORT) },
+    'dht-port': { type: 'string' },
     pretty: { type: 'boolean', default: false }
   },
   async run(values) {
@@ -72,7 +72,7 @@ SIGTERM stops everything.
       values['dns-port'] ?? env.SWARMLAMBDA_DNS_PORT ?? DEFAULT_DNS_PORT,
       '--dns-port'
     )
-    const dhtPort = positiveInt(values['dht-port'], '--dht-port')
+    const dhtBase = positiveInt(values['dht-port'] ?? values['base-port'], '--dht-port')
     const log = createLogger({
       logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL),
       nodeName: 'dev',
@@ -99,15 +99,11 @@ SIGTERM stops everything.
       }
       const token = `${credentials.id}:${credentials.secret}`
 
-      let bootstrap = env.SWARMLAMBDA_BOOTSTRAP ?? ''
-      if (bootstrap === '') {
-        await udpPortFree(dhtPort) // a busy port would crash HyperDHT outside any promise
-        const dht = HyperDHT.bootstrapper(dhtPort, '127.0.0.1', { host: '127.0.0.1' })
-        await dht.ready()
-        stops.push(() => dht.destroy())
-        bootstrap = `127.0.0.1:${dhtPort}`
-      }
-
+      // Every edge is a DHT node on a fixed UDP port and joins through the other two: no
+      // bootstrap process, and any edge restarted alone finds the others (and they it).
+      const dhtPorts = EDGES.map((_, i) => dhtBase + i)
+      for (const port of dhtPorts) await udpPortFree(port) // a busy port fails the edge late
+      const dhtAddress = (i: number) => `127.0.0.1:${dhtPorts[i]}`
       const edges: Child[] = []
       stops.push(() => Promise.all(edges.map((e) => stopChild(e.child))))
       const started = await Promise.allSettled(
@@ -119,7 +115,8 @@ SIGTERM stops everything.
             SWARMLAMBDA_HTTP_PORT: String(basePort + i),
             SWARMLAMBDA_STATE_DIR: join(stateDir, name),
             SWARMLAMBDA_CLUSTER_KEY: key,
-            SWARMLAMBDA_BOOTSTRAP: bootstrap
+            SWARMLAMBDA_DHT_PORT: String(dhtPorts[i]),
+            SWARMLAMBDA_JOIN: EDGES.flatMap((_, j) => (j === i ? [] : [dhtAddress(j)])).join(',')
           })
         )
       )
@@ -167,7 +164,7 @@ SIGTERM stops everything.
           ...edges.map((e) => `  ${e.name.padEnd(8)} ${e.url}`),
           `  proxy    http://127.0.0.1:${proxyPort}   (${endpoint} through the DNS server)`,
           `  dns      127.0.0.1:${dnsPort} udp+tcp  (dig @127.0.0.1 -p ${dnsPort} ${ZONE})`,
-          `  dht      ${bootstrap}`,
+          `  dht      ${dhtPorts.map((_, i) => dhtAddress(i)).join(', ')} udp (every edge is a DHT node)`,
           `  state    ${stateDir}`,
           '',
           `  credentials (${configured.length > 0 ? 'from SWARMLAMBDA_ACCESS_KEYS' : 'generated for this state dir'}; deploy, delete and jobs need them):`,
@@ -184,7 +181,7 @@ SIGTERM stops everything.
         endpoint,
         proxy: `http://127.0.0.1:${proxyPort}`,
         dns: `127.0.0.1:${dnsPort}`,
-        bootstrap,
+        dht: dhtPorts.map((_, i) => dhtAddress(i)),
         edges: edges.map((e) => ({ name: e.name, url: e.url, pid: e.child.pid })),
         credentials: { accessKeyId: credentials.id, secretAccessKey: credentials.secret, token }
       })
@@ -242,7 +239,7 @@ async function udpPortFree(port: number): Promise<void> {
     })
   } catch {
     throw new UsageError(
-      `UDP port ${port} is in use (another local mesh?): stop it, or use --dht-port, or SWARMLAMBDA_BOOTSTRAP`
+      `UDP port ${port} is in use (another local mesh?): stop it, or use --dht-port`
     )
   } finally {
     await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined)

@@ -5,7 +5,7 @@ import type { EventInvokeService } from '../registry/event-invoke.js'
 import type { JsonCodec } from './json.js'
 import type { Concurrency } from '../limits.js'
 import type { EdgeMetrics } from '../metrics.js'
-import type { Peer } from '../p2p/peers.js'
+import type { MeshMember } from '../p2p/mesh.js'
 import type { NodeInfo } from '../wire/messages.js'
 import type { FunctionService } from '../registry/functions.js'
 import type { VersionService } from '../registry/versions.js'
@@ -44,5 +44,11 @@ export interface RouteContext {
    * This edge in the cluster: its swarm id ('' when it has joined none), its info, its peers,
    * and the registry writers (bee keys, hex) its view merges, its own first.
    */
-  cluster: { id: () => string; self: () => NodeInfo; peers: () => Peer[]; writers: () => string[] }
+  cluster: {
+    id: () => string
+    self: () => NodeInfo
+    /** Every member known: connected ones (direct) and those known by gossip. */
+    peers: () => MeshMember[]
+    writers: () => string[]
+  }
 }

@@ -1,4 +1,5 @@
-import { EventEmitter } from 'node:events'
+import { createSocket } from 'node:dgram'
+import { EventEmitter, once } from 'node:events'
 import HyperDHT from 'hyperdht'
 import Hyperswarm, { type NoiseSecretStream } from 'hyperswarm'
 import Protomux from 'protomux'
@@ -19,12 +20,24 @@ const REFRESH_MS = 5_000
 /** A silent peer is noticed after ~3 s instead of ~18 s. */
 const KEEP_ALIVE_MS = 1_000
 const IDLE_TIMEOUT_MS = 3_000
+/** How long `ready()` waits for the first announcement at most. */
+const FLUSH_WAIT_MS = 2_000
 
 /** Options for the cluster swarm. */
 export interface ClusterSwarmOptions {
   secrets: ClusterSecrets
-  /** DHT bootstrap nodes; none means this process cannot find anyone. */
-  bootstrap: readonly { host: string; port: number }[]
+  /**
+   * DHT bootstrap nodes (configured, remembered members, --join); `public` for Hyperswarm's
+   * public ones. An empty list makes this edge the first node of its mesh's DHT: it finds
+   * nobody until someone bootstraps from it.
+   */
+  bootstrap: readonly { host: string; port: number }[] | 'public'
+  /** Nodes to seed the routing table with (besides the bootstrap). */
+  nodes?: readonly { host: string; port: number }[]
+  /** The DHT node's UDP port (0: any). Fixed, so members remember where to rejoin. */
+  port?: number
+  /** Connections kept at most (Hyperswarm's maxPeers). */
+  maxPeers?: number
   /** Address the DHT binds and advertises: 127.0.0.1 for a local mesh (see DESIGN.md). */
   host?: string
   /**
@@ -90,6 +103,20 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     return this.swarm.keyPair.publicKey.toString('hex')
   }
 
+  /**
+   * Where this edge's DHT node is reached, `host:port`: the address the DHT observed once it
+   * knows it, else the bound one ('' before the swarm is up).
+   */
+  dhtAddress(): string {
+    const dht = this.swarm?.dht
+    if (dht === undefined) return ''
+    const bound = dht.address()
+    if (bound === null) return ''
+    const local = bound.host === '0.0.0.0' ? (this.options.host ?? '127.0.0.1') : bound.host
+    const host = dht.host ?? local
+    return `${host}:${dht.host !== null && dht.port !== 0 ? dht.port : bound.port}`
+  }
+
   /** Members connected and authenticated now. */
   connected(): Member[] {
     return [...this.members.values()]
@@ -111,14 +138,35 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
   }
 
   private async open(): Promise<void> {
-    const { bootstrap, host = '127.0.0.1', firewalled = false, log } = this.options
+    const { bootstrap, host = '127.0.0.1', firewalled = false, log, port = 0 } = this.options
+    const bound = port === 0 ? await freeUdpPort(host) : port
     const dht = new HyperDHT({
-      bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`),
+      ...(bootstrap === 'public' ? {} : { bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`) }),
+      nodes: [...(this.options.nodes ?? [])],
       host,
-      firewalled
+      // Port 0 would mean HyperDHT's default (49737): ask for any port explicitly. A port given
+      // must be the one bound (members remember it), not a random one when it is taken.
+      port: bound,
+      anyPort: port === 0,
+      firewalled,
+      // Every edge is a DHT node that stores announcements and answers lookups: the mesh needs
+      // no bootstrap process, and a restarted edge rejoins through any member's node.
+      ephemeral: false
     })
+    // What DHT.bootstrapper does for a bootstrap node: a node bound to a specific IPv4 address
+    // knows how it is reached, so it is persistent at once, without the NAT sampling that needs
+    // several other nodes' observations (a mesh of three never gets enough of them, and its
+    // nodes stayed ephemeral: they stored no announcements, and nobody could rejoin through
+    // them). Bound to 0.0.0.0, the node learns its address from others, as HyperDHT does.
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(host) && host !== '0.0.0.0') {
+      ;(dht as unknown as { _nat: { add(host: string, port: number): void } })._nat.add(host, bound)
+    }
     const keyPair = this.options.keyPair
-    const swarm = new Hyperswarm(keyPair === undefined ? { dht } : { dht, keyPair })
+    const swarm = new Hyperswarm({
+      dht,
+      ...(keyPair === undefined ? {} : { keyPair }),
+      ...(this.options.maxPeers === undefined ? {} : { maxPeers: this.options.maxPeers })
+    })
     this.swarm = swarm
     swarm.on('connection', (conn) => this.onConnection(conn))
     const discovery = swarm.join(this.options.secrets.topic, { client: true, server: true })
@@ -134,8 +182,22 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     }
     this.refresher = setTimeout(refresh, EARLY_REFRESH_MS)
     this.refresher.unref()
-    await discovery.flushed()
-    log.info({ id: this.id }, 'joined the cluster topic')
+    // Announced once flushed; a dead bootstrap node can hold that up for many seconds (each
+    // request to it times out), so the edge does not wait for it past FLUSH_WAIT_MS: it serves
+    // meanwhile, and members find it as soon as the announcement lands.
+    const flushed = discovery
+      .flushed()
+      .then(() => log.info({ id: this.id }, 'joined the cluster topic'))
+    flushed.catch((err: unknown) => log.warn({ err }, 'announcing failed'))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      flushed.catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, FLUSH_WAIT_MS)
+        timer.unref()
+      })
+    ])
+    clearTimeout(timer)
   }
 
   private onConnection(conn: NoiseSecretStream): void {
@@ -171,4 +233,14 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
       }
     )
   }
+}
+
+/** A UDP port free now on `host` (bound, read, released). */
+async function freeUdpPort(host: string): Promise<number> {
+  const socket = createSocket('udp4')
+  socket.bind(0, host)
+  await once(socket, 'listening')
+  const { port } = socket.address()
+  socket.close()
+  return port
 }

@@ -21,6 +21,7 @@ import {
   type ExecuteRequest,
   type NodeInfo
 } from '../wire/messages.js'
+import { memberList, type GossipedMember } from '../wire/members.js'
 import {
   allocateReply,
   allocateRequest,
@@ -43,6 +44,8 @@ export interface RpcHandlers {
   info(): NodeInfo
   /** Registry writer keys this edge knows, its own first. */
   writers(): Uint8Array[]
+  /** Every member this edge knows (itself first), with how long ago each was heard. */
+  members(): GossipedMember[]
   /** Runs a shard; rejects with a coded error (sent back as a reply with the code). */
   execute(request: ExecuteRequest): Promise<ExecuteResult>
   /** Gives the next version number of a function (this edge allocates them; see versions.ts). */
@@ -76,6 +79,11 @@ export class PeerRpc {
       'writers',
       { requestEncoding: c.none, responseEncoding: writerKeys },
       () => safely(() => handlers.writers())
+    )
+    rpc.respond<null, GossipedMember[]>(
+      'members',
+      { requestEncoding: c.none, responseEncoding: memberList },
+      () => safely(() => handlers.members())
     )
     rpc.respond<ExecuteRequest, ExecuteReply>(
       'execute',
@@ -127,6 +135,11 @@ export class PeerRpc {
     const started = process.hrtime.bigint()
     const info = await this.request<null, NodeInfo>('info', null, c.none, nodeInfo, timeoutMs)
     return { info, rttMs: Number(process.hrtime.bigint() - started) / 1e6 }
+  }
+
+  /** Every member the member knows, itself first. */
+  members(timeoutMs = REQUEST_TIMEOUT_MS): Promise<GossipedMember[]> {
+    return this.request('members', null, c.none, memberList, timeoutMs)
   }
 
   /** The registry writers the member knows. */

@@ -23,6 +23,11 @@ export interface ConsoleNode {
   /** ms since the epoch. */
   startedAt: number
   self: boolean
+  /** Connected to the serving edge (false: known by gossip, through `via`). */
+  direct: boolean
+  via?: string
+  /** Its DHT node's address ('' for none). */
+  dht: string
   /** Where its region is (null: a region outside the table). */
   geo: ConsolePoint | null
   distanceKm: number

@@ -241,11 +241,13 @@ export interface NodeInfo {
   workers: number
   /** ms since the epoch when it started. */
   startedAt: number
+  /** Its DHT node's address, `host:port` ('' for none): what others bootstrap from to rejoin. */
+  dht: string
 }
 
-const NODE_INFO_VERSION = 2
+const NODE_INFO_VERSION = 3
 
-/** NodeInfo, version 2 (added workers). */
+/** NodeInfo, version 3 (2 added workers, 3 the DHT address; version 2 still reads, dht ''). */
 export const nodeInfo: c.Encoder<NodeInfo> = {
   preencode(state, i) {
     c.uint.preencode(state, NODE_INFO_VERSION)
@@ -255,6 +257,7 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
     c.uint.preencode(state, i.load)
     c.uint.preencode(state, i.workers)
     c.uint.preencode(state, i.startedAt)
+    c.string.preencode(state, i.dht)
   },
   encode(state, i) {
     c.uint.encode(state, NODE_INFO_VERSION)
@@ -264,17 +267,21 @@ export const nodeInfo: c.Encoder<NodeInfo> = {
     c.uint.encode(state, i.load)
     c.uint.encode(state, i.workers)
     c.uint.encode(state, i.startedAt)
+    c.string.encode(state, i.dht)
   },
   decode(state) {
     const version = c.uint.decode(state)
-    if (version !== NODE_INFO_VERSION) throw WIRE_INVALID(`node info version ${version}`)
+    if (version !== 2 && version !== NODE_INFO_VERSION) {
+      throw WIRE_INVALID(`node info version ${version}`)
+    }
     return {
       name: c.string.decode(state),
       region: c.string.decode(state),
       httpUrl: c.string.decode(state),
       load: c.uint.decode(state),
       workers: c.uint.decode(state),
-      startedAt: c.uint.decode(state)
+      startedAt: c.uint.decode(state),
+      dht: version === 2 ? '' : c.string.decode(state)
     }
   }
 }

@@ -19,7 +19,7 @@ const MANDELBROT = new URL('../../../functions/build/mandelbrot.wasm', import.me
 /** Where the screenshots go (CONSOLE_SCREENSHOTS to put them elsewhere, e.g. for the README). */
 const SHOTS =
   process.env.CONSOLE_SCREENSHOTS ?? join(tmpdir(), `swarm-lambda-console-${process.pid}`)
-const PORTS = { base: 18787, proxy: 18790, dns: 15353, dht: 49837 }
+const PORTS = { base: 18787, proxy: 18790, dns: 15353 }
 
 /** The colour the console gives a mandelbrot pixel (lib/console/views/answer.tsx). */
 function mandelbrotColor(i: number, max: number): [number, number, number] {
@@ -59,9 +59,7 @@ t.test(
         '--proxy-port',
         String(PORTS.proxy),
         '--dns-port',
-        String(PORTS.dns),
-        '--dht-port',
-        String(PORTS.dht)
+        String(PORTS.dns)
       ],
       'mesh ready',
       { SWARMLAMBDA_LOG_LEVEL: 'warn' }

@@ -154,7 +154,8 @@ t.test('garbage from an authenticated member: the edges stay up and keep working
               httpUrl: 'http://127.0.0.1:1',
               load: 0,
               workers: 8,
-              startedAt: Date.now()
+              startedAt: Date.now(),
+              dht: ''
             })
     )
     member.rpc.respond('writers', { requestEncoding: c.none, responseEncoding: c.raw }, () =>

@@ -11,7 +11,8 @@ const info: NodeInfo = {
   httpUrl: 'http://127.0.0.1:8788',
   load: 3,
   workers: 2,
-  startedAt: 1
+  startedAt: 1,
+  dht: ''
 }
 
 /** A member's RPC whose `info` answers (or fails) as scripted. */

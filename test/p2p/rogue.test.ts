@@ -48,7 +48,8 @@ t.test('a member forging shard results is never counted', async (t) => {
         httpUrl: 'http://127.0.0.1:1',
         load: 0,
         workers: 8,
-        startedAt: Date.now()
+        startedAt: Date.now(),
+        dht: ''
       })
     )
     member.rpc.respond<null, Uint8Array[]>(

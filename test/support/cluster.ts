@@ -21,6 +21,10 @@ export interface ClusterView {
     rttMs?: number
     healthy?: boolean
     strikes?: number
+    /** Connected to the edge asked (false: known by gossip). */
+    direct: boolean
+    /** Its DHT node's address. */
+    dht: string
   }[]
   links: { from: string; to: string; rttMs: number }[]
   writers: string[]
@@ -131,8 +135,8 @@ export async function startCluster(
   count: number,
   key = 'ab'.repeat(32),
   env: Record<string, string> = {}
-): Promise<{ bootstrap: string; key: string; edges: TestEdge[] }> {
-  const { bootstrap } = await startDht(t)
+): Promise<{ bootstrap: string; key: string; edges: TestEdge[]; dht: ChildProcess }> {
+  const { bootstrap, child: dht } = await startDht(t)
   const names = Array.from({ length: count }, (_, i) => `edge-${String.fromCharCode(97 + i)}`)
   const root = t.testdir(Object.fromEntries(names.map((n) => [n, {}])))
   const edges = await Promise.all(
@@ -146,7 +150,7 @@ export async function startCluster(
       )
     )
   )
-  return { bootstrap, key, edges }
+  return { bootstrap, key, edges, dht }
 }
 
 /** Starts (or restarts, on its state dir) one edge of a test cluster. */

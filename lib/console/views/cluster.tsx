@@ -9,12 +9,15 @@ import { ClusterMap, type MapLink, type MapNode } from './map'
  * (heartbeats go every 2 s and time out after 2 s more).
  */
 const SILENT_MS = 3_500
+const GOSSIP_SILENT_MS = 10_000
 
 /** A node's health as the map colours it: down (gone from the view), unhealthy, or healthy. */
 function healthOf(node: KnownNode, at: number): MapNode['health'] {
   if (node.down) return 'down'
   if (node.self) return 'healthy'
-  const silent = node.lastSeen !== undefined && at - node.lastSeen > SILENT_MS
+  // A member known by gossip was heard by another edge, a heartbeat and a gossip round ago.
+  const limit = node.direct ? SILENT_MS : GOSSIP_SILENT_MS
+  const silent = node.lastSeen !== undefined && at - node.lastSeen > limit
   return node.healthy === false || silent ? 'unhealthy' : 'healthy'
 }
 

@@ -1,10 +1,12 @@
-import { regionPosition } from '../../regions.js'
+import { regionDistanceKm, regionPosition } from '../../regions.js'
 import type { RouteContext } from '../context.js'
 import type { Route } from '../server.js'
 
 /**
- * This edge and every member it knows (region, position, distance, load, RTT, health), the
- * links' RTT, and the registry writers this edge merges: GET /cluster, and the console's feed.
+ * This edge and every member it knows (region, position, distance, load, RTT, health), connected
+ * here (`direct`) or known by gossip (`direct: false`, `via` the member that told), the links
+ * this edge has with their RTT, and the registry writers it merges: GET /cluster, and the
+ * console's feed.
  */
 export function clusterSnapshot(ctx: RouteContext) {
   const info = ctx.cluster.self()
@@ -12,28 +14,48 @@ export function clusterSnapshot(ctx: RouteContext) {
     id: ctx.cluster.id(),
     ...info,
     self: true,
+    direct: true,
     geo: regionPosition(info.region),
     distanceKm: 0
   }
-  const peers = ctx.cluster.peers()
+  const members = ctx.cluster.peers()
+  const now = Date.now()
   return {
     self: self.id,
     nodes: [
       self,
-      ...peers.map((p) => ({
-        id: p.id,
-        ...p.info,
-        self: false,
-        geo: p.geo,
-        distanceKm: p.distanceKm,
-        rttMs: p.rttMs,
-        lastSeen: p.lastSeen,
-        missed: p.missed,
-        strikes: p.strikes,
-        healthy: p.healthy
-      }))
+      ...members.map((m) =>
+        m.direct
+          ? {
+              id: m.id,
+              ...m.info,
+              self: false,
+              direct: true,
+              geo: m.geo,
+              distanceKm: m.distanceKm,
+              rttMs: m.rttMs,
+              lastSeen: m.lastSeen,
+              missed: m.missed,
+              strikes: m.strikes,
+              healthy: m.healthy
+            }
+          : {
+              // Known by gossip: heard from by some member `ageMs` ago, not connected here.
+              id: m.id,
+              ...m.info,
+              self: false,
+              direct: false,
+              geo: regionPosition(m.info.region),
+              distanceKm: Math.round(regionDistanceKm(info.region, m.info.region)),
+              lastSeen: now - m.ageMs,
+              via: m.via,
+              healthy: true
+            }
+      )
     ],
-    links: peers.map((p) => ({ from: self.id, to: p.id, rttMs: p.rttMs })),
+    links: members
+      .filter((m) => m.direct)
+      .map((m) => ({ from: self.id, to: m.id, rttMs: m.direct ? m.rttMs : 0 })),
     writers: ctx.cluster.writers()
   }
 }
