@@ -54,6 +54,9 @@ export class Registry {
   private bootWriters: Buffer[] = []
   private closed: Promise<void> | null = null
   private changes = 0
+  /** Writers to note in our bee, and the pending write that will (see remember). */
+  private readonly unremembered = new Set<string>()
+  private remembering: Promise<void> | null = null
 
   constructor(store: Corestore, options: RegistryOptions) {
     this.store = store
@@ -303,13 +306,28 @@ export class Registry {
   }
 
   /** Notes a writer in our bee (once), so it opens at boot and members learn it from us. */
-  private async remember(key: Buffer): Promise<void> {
+  /**
+   * Notes a writer in our own bee (`writer/KEY`), so it opens at boot and members learn it from
+   * us. Writers learned together are noted in one batch: a new edge in a large mesh learns
+   * dozens at once, and one write each (with its checkpoint) would queue a deploy behind them
+   * all (17 s in a 20-edge mesh on a loaded machine).
+   */
+  private remember(key: Buffer): Promise<void> {
     const own = this.writer()
-    if (key.equals(own.key)) return
-    const entry = KEYS.writer + key.toString('hex')
-    await this.serialized(async () => {
-      if ((await own.bee.get(entry)) === null) await own.bee.put(entry, Buffer.alloc(0))
+    if (key.equals(own.key)) return Promise.resolve()
+    this.unremembered.add(key.toString('hex'))
+    this.remembering ??= this.serialized(async () => {
+      this.remembering = null
+      const keys = [...this.unremembered]
+      this.unremembered.clear()
+      const batch = own.bee.batch()
+      for (const id of keys) {
+        const entry = KEYS.writer + id
+        if ((await batch.get(entry)) === null) await batch.put(entry, Buffer.alloc(0))
+      }
+      await batch.flush()
     })
+    return this.remembering
   }
 
   private writer(): RegistryWriter {

@@ -100,14 +100,15 @@ export async function clusterView(url: string): Promise<ClusterView> {
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  deadlineMs = 30_000
+  deadlineMs = 30_000,
+  everyMs = 50
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs
   for (;;) {
     const value = await check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`not within ${deadlineMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }
 
