@@ -11,7 +11,18 @@ export function createLogger(
 ): Logger {
   const options = { level: config.logLevel, base: { node: config.nodeName } }
   if (config.logPretty !== true) return pino(options)
-  return pino(options, pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname' }))
+  // One line per entry: the node, the component, the message, and for a request what it was.
+  return pino(
+    options,
+    pretty({
+      colorize: process.stdout.isTTY,
+      singleLine: true,
+      translateTime: 'HH:MM:ss.l',
+      messageFormat:
+        '{node} {if component}{component}: {end}{msg}{if method} {method} {path} → {status}{end}',
+      ignore: 'pid,hostname,node,component,method,path,status'
+    })
+  )
 }
 
 /** A log level from SWARMLAMBDA_LOG_LEVEL (or the default), for processes that are not edges. */

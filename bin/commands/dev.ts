@@ -48,19 +48,26 @@ SIGTERM stops everything.
   --dht-port N       edge-a's DHT node's UDP port; edge-b and edge-c take the next two
                      (default: the HTTP ports' numbers). Each edge joins through the others;
                      SWARMLAMBDA_BOOTSTRAP (host:port list, or public) adds bootstrap nodes
-  --pretty           human-readable logs (every process) instead of JSON lines`,
+  --pretty           human-readable logs, one line each (every process) instead of JSON
+                     lines; the default in a terminal (SWARMLAMBDA_LOG_PRETTY=0 for JSON)`,
   options: {
     'state-dir': { type: 'string', default: 'state/local' },
     'base-port': { type: 'string', default: '8787' },
     'proxy-port': { type: 'string' },
     'dns-port': { type: 'string' },
     'dht-port': { type: 'string' },
-    pretty: { type: 'boolean', default: false }
+    pretty: { type: 'boolean' }
   },
   async run(values) {
+    // In a terminal, people read the logs: pretty unless asked otherwise. Piped, JSON lines.
+    const pretty =
+      values.pretty === true ||
+      (values.pretty === undefined &&
+        process.env.SWARMLAMBDA_LOG_PRETTY === undefined &&
+        process.stdout.isTTY === true)
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      ...(values.pretty === true ? { SWARMLAMBDA_LOG_PRETTY: '1' } : {})
+      ...(pretty ? { SWARMLAMBDA_LOG_PRETTY: '1' } : {})
     }
     const stateDir = values['state-dir'] as string
     const basePort = positiveInt(values['base-port'], '--base-port')
@@ -76,7 +83,7 @@ SIGTERM stops everything.
     const log = createLogger({
       logLevel: logLevel(env.SWARMLAMBDA_LOG_LEVEL),
       nodeName: 'dev',
-      logPretty: values.pretty === true
+      logPretty: pretty || ['1', 'true', 'yes'].includes(env.SWARMLAMBDA_LOG_PRETTY ?? '')
     })
     const stops: (() => Promise<unknown> | unknown)[] = []
     const stopAll = async () => {
