@@ -12,6 +12,9 @@ t.test('defaults', async (t) => {
     clusterId: 'local',
     clusterKey: null,
     bootstrap: [],
+    join: [],
+    dhtPort: null,
+    maxPeers: 64,
     logLevel: 'info',
     logPretty: false,
     jobRetentionMs: 86_400_000,
@@ -73,6 +76,25 @@ t.test('environment variables, overridden by flags', async (t) => {
     { host: '127.0.0.1', port: 49737 },
     { host: 'localhost', port: 49738 }
   ])
+})
+
+t.test('the mesh: bootstrap modes, join, the DHT port, maxPeers', async (t) => {
+  t.equal(loadConfig({ bootstrap: 'public' }, {}).bootstrap, 'public')
+  t.equal(loadConfig({}, { SWARMLAMBDA_BOOTSTRAP: 'none' }).bootstrap, 'none')
+  const config = loadConfig(
+    { join: '10.0.0.5:8787,[::1]:9000', 'dht-port': '0' },
+    { SWARMLAMBDA_MAX_PEERS: '8' }
+  )
+  t.same(config.join, [
+    { host: '10.0.0.5', port: 8787 },
+    { host: '::1', port: 9000 }
+  ])
+  t.equal(config.dhtPort, 0, 'given as 0: any port, and a DHT node even with nothing to join')
+  t.equal(config.maxPeers, 8)
+  t.throws(() => loadConfig({ bootstrap: 'everyone' }, {}), /is not host:port, public or none/)
+  t.throws(() => loadConfig({ join: 'nowhere' }, {}), /"nowhere" is not host:port/)
+  t.throws(() => loadConfig({ 'dht-port': '70000' }, {}), /must be an integer from 0 to 65535/)
+  t.throws(() => loadConfig({ 'max-peers': '0' }, {}), /must be an integer from 1 to 1024/)
 })
 
 t.test('every problem is reported at once', async (t) => {

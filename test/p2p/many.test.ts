@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
+import { EdgeDirectory } from '../../lib/directory.js'
+import { createLogger } from '../../lib/log.js'
 import { mandelbrotRef } from '../functions/reference.js'
 import {
   clusterView,
@@ -113,6 +115,24 @@ t.test(`${COUNT} edges, maxPeers ${MAX_PEERS}: one mesh by gossip`, async (t) =>
     direct.some((d) => d < COUNT - 1),
     'not a full graph: members known by gossip only'
   )
+
+  // The proxy's directory, given one edge, discovers all twenty from its /cluster.
+  const directory = new EdgeDirectory({
+    edges: [{ host: '127.0.0.1', port: Number(new URL(edges[5]!.url).port) }],
+    discover: true,
+    region: 'us-west-sfo',
+    log: createLogger({ logLevel: 'silent', nodeName: 'directory' })
+  })
+  await directory.start()
+  t.teardown(() => directory.close())
+  await eventually(
+    'the directory knows every edge, healthy',
+    async () => (directory.list().filter((e) => e.healthy).length === COUNT ? true : undefined),
+    30_000,
+    500
+  )
+  directory.close()
+  t.pass(`the proxy's directory discovered all ${COUNT} edges from one`)
 
   const quietMs = await settled(edges.map((e) => e.child.pid as number))
   t.comment(`the machine went quiet ${quietMs} ms later`)

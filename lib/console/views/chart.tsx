@@ -8,9 +8,17 @@ export interface Line {
   color: string
 }
 
-/** The value of a CSS variable on the page (the theme's colours). */
+/**
+ * A theme colour as the canvas needs it: the variables hold `light-dark(…)`, which only an
+ * element's computed style resolves (to `rgb(…)`).
+ */
 function cssVar(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || 'gray'
+  const probe = document.createElement('span')
+  probe.style.color = `var(${name})`
+  document.body.append(probe)
+  const color = getComputedStyle(probe).color
+  probe.remove()
+  return color || 'gray'
 }
 
 /**
