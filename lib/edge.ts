@@ -106,11 +106,17 @@ export class Edge {
 
   /**
    * Members alive besides this edge, for async work (who owns a schedule, whose jobs to take
-   * over): healthy connected ones, and those others have heard from lately (with maxPeers below
-   * the mesh's size, not every member is connected here).
+   * over): healthy connected ones, and those others have heard from within the job lease (with
+   * maxPeers below the mesh's size, not every member is connected here).
    */
   private healthyMembers(): string[] {
-    return (this.mesh?.members() ?? []).filter((m) => !m.direct || m.healthy).map((m) => m.id)
+    // A member known by gossip counts while someone heard it within the job lease (what
+    // "unseen this long" means for takeovers; gossip remembers it for 15 s, too long here),
+    // and, for one this edge lost itself, heard after that: not an echo of its last answer.
+    const lease = this.config.jobLeaseMs
+    return (this.mesh?.members() ?? [])
+      .filter((m) => (m.direct ? m.healthy : m.newer && m.ageMs < lease))
+      .map((m) => m.id)
   }
 
   /** Members that may take shards now: healthy, answering, as placement sees them. */

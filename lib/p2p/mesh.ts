@@ -32,7 +32,19 @@ export interface MeshOptions {
 /** A member of the whole mesh: connected here (a Peer) or known by gossip. */
 export type MeshMember =
   | ({ direct: true } & Peer)
-  | ({ direct: false; ageMs: number; via: string } & Pick<KnownMember, 'id' | 'info'>)
+  | ({
+      direct: false
+      ageMs: number
+      via: string
+      /**
+       * Heard by someone after this edge last heard it itself (a member it was connected to
+       * and lost): news, not an echo of what it already knew about a member now gone.
+       */
+      newer: boolean
+    } & Pick<KnownMember, 'id' | 'info'>)
+
+/** Gossip about a lost member is news when this much newer than our own sighting (a heartbeat period, plus slack). */
+const NEWER_MS = 3_000
 
 /**
  * What an authenticated connection is used for: the Corestore replicates over it (so the
@@ -47,6 +59,8 @@ export class Mesh {
   readonly membership: Membership
   private readonly options: MeshOptions
   private readonly timer: NodeJS.Timeout
+  /** When each member this edge was connected to last answered it (kept after it is lost). */
+  private readonly sightings = new Map<string, number>()
 
   constructor(options: MeshOptions) {
     this.options = options
@@ -58,7 +72,11 @@ export class Mesh {
     })
     this.membership = new Membership(() => options.swarm.id)
     options.swarm.on('member', (member) => this.onMember(member))
-    options.swarm.on('member-lost', (member) => this.peers.remove(member.id))
+    options.swarm.on('member-lost', (member) => {
+      const peer = this.peers.list().find((p) => p.id === member.id)
+      if (peer !== undefined) this.sightings.set(member.id, peer.lastSeen)
+      this.peers.remove(member.id)
+    })
     this.timer = setInterval(() => void this.gossip(), options.gossipMs ?? GOSSIP_MS)
     this.timer.unref()
   }
@@ -76,7 +94,8 @@ export class Mesh {
         id: m.id,
         info: m.info,
         ageMs: Math.max(0, now - m.heardAt),
-        via: m.via
+        via: m.via,
+        newer: m.heardAt > (this.sightings.get(m.id) ?? 0) + NEWER_MS
       }))
     return [...direct.map((p) => ({ direct: true as const, ...p })), ...gossiped]
   }
