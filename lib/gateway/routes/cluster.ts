@@ -49,7 +49,9 @@ export function clusterSnapshot(ctx: RouteContext) {
               distanceKm: Math.round(regionDistanceKm(info.region, m.info.region)),
               lastSeen: now - m.ageMs,
               via: m.via,
-              healthy: true
+              // Heard lately by someone, and after this edge lost it itself (if it did): what
+              // async work counts as alive too.
+              healthy: m.newer && m.ageMs < ctx.config.jobLeaseMs
             }
       )
     ],
