@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { deriveSecrets, loadClusterKey } from './cluster/key.js'
+import { loadClusterKey } from './cluster/key.js'
 import type { Config } from './config.js'
 import type { RouteContext } from './gateway/context.js'
 import { Authenticator } from './gateway/auth.js'
@@ -12,8 +12,9 @@ import type { JobService } from './jobs/service.js'
 import type { ScheduleFiring } from './schedules/firing.js'
 import { EventInvokeService } from './registry/event-invoke.js'
 import { KEYS } from './registry/writer.js'
-import { Mesh } from './p2p/mesh.js'
-import { ClusterSwarm } from './p2p/swarm.js'
+import type { Mesh } from './p2p/mesh.js'
+import type { ClusterSwarm } from './p2p/swarm.js'
+import { createMesh } from './p2p/join.js'
 import { swarmPlan } from './p2p/plan.js'
 import { RememberedMembers } from './p2p/remembered.js'
 import { createLogger } from './log.js'
@@ -316,20 +317,11 @@ export class Edge {
     this.gateway = gateway
 
     if (plan !== null) {
-      const swarm = new ClusterSwarm({
-        secrets: deriveSecrets(this.key),
+      const { swarm, mesh } = createMesh({
+        config,
+        plan,
+        key: this.key,
         keyPair,
-        bootstrap: plan.bootstrap,
-        nodes: plan.nodes,
-        port: plan.port,
-        maxPeers: config.maxPeers,
-        host: config.httpHost,
-        log: this.log.child({ component: 'swarm' })
-      })
-      this.swarm = swarm
-      this.closers.push(() => swarm.close())
-      const mesh = new Mesh({
-        swarm,
         store,
         registry,
         handlers: {
@@ -337,13 +329,16 @@ export class Edge {
           execute: executeShard(functions, pool, this.log.child({ component: 'rpc' }), config),
           allocate: (name, floor) => versions.allocate(name, floor)
         },
-        region: config.region,
-        log: this.log.child({ component: 'mesh' }),
+        remembered,
         onStrike: () => metrics.strike(),
-        remembered
+        log: this.log
       })
+      this.swarm = swarm
       this.mesh = mesh
-      this.closers.push(() => mesh.close())
+      this.closers.push(
+        () => swarm.close(),
+        () => mesh.close()
+      )
       await swarm.ready()
     }
     this.log.info({ url: this.url, region: config.region, stateDir: config.stateDir }, 'edge ready')
