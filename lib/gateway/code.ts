@@ -39,9 +39,14 @@ export function kindOf(runtime: string | undefined): CodeKind {
  * read by `runtime`: a JS or Python package, else a zip holding one .wasm).
  */
 export async function codeFromSeed(fields: Fields): Promise<Code> {
-  const given = ['files', 'wasm_base64', 'zip_base64'].filter((f) => fields.raw(f) !== undefined)
+  const given = ['files', 'wasm_base64', 'zip_base64'].filter(
+    (f) => fields.raw(f) !== undefined && fields.raw(f) !== null
+  )
   if (given.length > 1) {
-    throw INVALID_PARAMETER(given[1] as string, `and ${given[0]} exclude each other: send one`)
+    throw INVALID_PARAMETER(
+      given[1] as string,
+      `${given[0]} was sent too; send one of files, wasm_base64 and zip_base64`
+    )
   }
   if (given[0] === 'zip_base64') {
     return codeFromZip(fields.base64('zip_base64'), kindOf(fields.optionalString('runtime')))

@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib'
+import { strToU8, zipSync } from 'fflate'
 import t from 'tap'
 import { request } from 'undici'
 import { loadConfig } from '../../lib/config.js'
@@ -142,4 +143,48 @@ t.test('whoami: 200 whatever the credentials, saying who they name', async (t) =
       message: 'Access denied: the bearer token is not an access key of this cluster'
     }
   })
+})
+
+t.test("the seed API takes a zip, as the console's upload sends it", async (t) => {
+  const post = async (body: unknown) => {
+    const res = await request(`${edge.url}/functions`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify(body)
+    })
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> }
+  }
+  const js = zipSync({ 'index.js': strToU8('exports.handler = async (e) => ({ twice: e.n * 2 })') })
+  const deployed = await post({
+    name: 'zipped-js',
+    runtime: 'nodejs20.x',
+    zip_base64: Buffer.from(js).toString('base64')
+  })
+  t.equal(deployed.status, 201)
+  t.match(deployed.body, { FunctionName: 'zipped-js', Runtime: 'nodejs20.x' })
+  const invoked = await request(`${edge.url}/2015-03-31/functions/zipped-js/invocations`, {
+    method: 'POST',
+    body: JSON.stringify({ n: 21 })
+  })
+  t.same(await invoked.body.json(), { twice: 42 })
+
+  const sum = wat(`(module (memory (export "memory") 1) ${SUM_EXECUTE})`)
+  const wasmZip = zipSync({ 'sum.wasm': sum })
+  const module = await post({
+    name: 'zipped-wasm',
+    zip_base64: Buffer.from(wasmZip).toString('base64')
+  })
+  t.equal(module.status, 201, 'a zip holding one module, no runtime')
+
+  const both = await post({ name: 'both', files: { 'index.js': '' }, zip_base64: 'AA==' })
+  t.equal(both.status, 400)
+  t.match(both.body, {
+    message: 'Invalid zip_base64: files was sent too; send one of files, wasm_base64 and zip_base64'
+  })
+  const nulls = await post({
+    name: 'null-files',
+    files: null,
+    wasm_base64: Buffer.from(sum).toString('base64')
+  })
+  t.equal(nulls.status, 201, 'a null field counts as absent')
 })
