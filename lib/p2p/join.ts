@@ -36,6 +36,7 @@ export function createMesh(parts: MeshParts): { swarm: ClusterSwarm; mesh: Mesh 
     keyPair: parts.keyPair,
     bootstrap: plan.bootstrap,
     nodes: plan.nodes,
+    peers: plan.peers,
     port: plan.port,
     maxPeers: config.maxPeers,
     host: config.httpHost,

@@ -1,6 +1,9 @@
 import type { Config } from '../config.js'
 import type { RememberedMembers } from './remembered.js'
 
+/** Remembered members dialled by key at start, at most. */
+const DIALLED = 3
+
 /** How an edge joins its mesh's DHT, or null for a lone edge. */
 export interface SwarmPlan {
   /** Nodes to bootstrap from, or Hyperswarm's public ones. */
@@ -9,6 +12,8 @@ export interface SwarmPlan {
   nodes: { host: string; port: number }[]
   /** The DHT node's UDP port (0: any). */
   port: number
+  /** Members to dial by their swarm key at start (remembered ones): faster than the topic. */
+  peers: string[]
 }
 
 /**
@@ -33,8 +38,10 @@ export function swarmPlan(config: Config, remembered: RememberedMembers): SwarmP
   // Members first: they are the likeliest to be alive (a configured bootstrap node may be gone),
   // and they seed the routing table too, so the first queries go to them.
   const ours = unique([...config.join, ...remembered.addresses()])
-  if (config.bootstrap === 'public') return { bootstrap: 'public', nodes: ours, port }
+  // A few are enough to rejoin (each dialled peer is a connection past maxPeers' count).
+  const peers = remembered.ids().slice(0, DIALLED)
+  if (config.bootstrap === 'public') return { bootstrap: 'public', nodes: ours, port, peers }
   const bootstrap = [...ours, ...unique(config.bootstrap)]
   if (bootstrap.length === 0 && config.dhtPort === null) return null
-  return { bootstrap, nodes: ours, port }
+  return { bootstrap, nodes: ours, port, peers }
 }

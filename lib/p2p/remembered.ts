@@ -55,6 +55,11 @@ export class RememberedMembers {
     return parseHostPorts(sorted.map((m) => m.dht).join(','), () => undefined)
   }
 
+  /** The remembered members' swarm ids (hex), most recently seen first. */
+  ids(): string[] {
+    return [...this.members.values()].sort((a, b) => b.lastSeen - a.lastSeen).map((m) => m.id)
+  }
+
   /** Members seen now; writes the file when an address is new or changed. */
   seen(members: readonly { id: string; name: string; dht: string }[], now = Date.now()): void {
     for (const m of members) {

@@ -20,6 +20,8 @@ const REFRESH_MS = 5_000
 /** A silent peer is noticed after ~3 s instead of ~18 s. */
 const KEEP_ALIVE_MS = 1_000
 const IDLE_TIMEOUT_MS = 3_000
+/** How long remembered members are dialled by key after a start (then the topic alone). */
+const DIAL_MS = 30_000
 /** How long `ready()` waits for the first announcement at most. */
 const FLUSH_WAIT_MS = 2_000
 
@@ -34,6 +36,11 @@ export interface ClusterSwarmOptions {
   bootstrap: readonly { host: string; port: number }[] | 'public'
   /** Nodes to seed the routing table with (besides the bootstrap). */
   nodes?: readonly { host: string; port: number }[]
+  /**
+   * Members' swarm keys (hex) to dial directly at start, for DIAL_MS: a restarted edge reaches
+   * the members it remembers by their keys while the topic's announcements are still settling.
+   */
+  peers?: readonly string[]
   /** The DHT node's UDP port (0: any). Fixed, so members remember where to rejoin. */
   port?: number
   /** Connections kept at most (Hyperswarm's maxPeers). */
@@ -170,6 +177,14 @@ export class ClusterSwarm extends EventEmitter<ClusterSwarmEvents> {
     this.swarm = swarm
     swarm.on('connection', (conn) => this.onConnection(conn))
     const discovery = swarm.join(this.options.secrets.topic, { client: true, server: true })
+    const dialled = (this.options.peers ?? []).map((id) => Buffer.from(id, 'hex'))
+    for (const key of dialled) swarm.joinPeer(key)
+    if (dialled.length > 0) {
+      const stop = setTimeout(() => {
+        for (const key of dialled) swarm.leavePeer(key)
+      }, DIAL_MS)
+      stop.unref()
+    }
     let refreshes = 0
     const refresh = () => {
       refreshes++

@@ -88,7 +88,8 @@ t.test('what an edge bootstraps from', async (t) => {
   t.same(swarmPlan(loadConfig({ 'dht-port': '0', port: '0' }, {}), none), {
     bootstrap: [],
     nodes: [],
-    port: 0
+    port: 0,
+    peers: []
   })
   const remembered = new RememberedMembers(dir)
   remembered.seen([{ id: hex(1), name: 'one', dht: '10.0.0.9:8787' }])
@@ -108,13 +109,15 @@ t.test('what an edge bootstraps from', async (t) => {
         { host: '10.0.0.5', port: 8787 },
         { host: '10.0.0.9', port: 8787 }
       ],
-      port: 8787
+      port: 8787,
+      peers: [hex(1)]
     },
     'members first, each once, never its own address'
   )
   t.same(swarmPlan(loadConfig({ bootstrap: 'public' }, {}), remembered), {
     bootstrap: 'public',
     nodes: [{ host: '10.0.0.9', port: 8787 }],
-    port: 8787
+    port: 8787,
+    peers: [hex(1)]
   })
 })
