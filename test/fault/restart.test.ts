@@ -99,11 +99,13 @@ t.test('an edge SIGKILLed and restarted on its state dir loses no function', asy
   t.equal((await http(b.url, 'DELETE', '/functions/from-b')).status, 204)
   await deploy(b, 'from-c', COUNT)
 
-  // Restarted alone (no bootstrap: nobody to learn from), it serves what its disk holds.
+  // Restarted alone (SWARMLAMBDA_BOOTSTRAP=none: without it, the edge would rejoin through the
+  // members it remembers), it serves what its disk holds.
   const alone = await startEdge(t, c.dir, {
     SWARMLAMBDA_NODE_NAME: c.name,
     SWARMLAMBDA_REGION: c.region,
-    SWARMLAMBDA_CLUSTER_KEY: key
+    SWARMLAMBDA_CLUSTER_KEY: key,
+    SWARMLAMBDA_BOOTSTRAP: 'none'
   })
   await holds(t, { name: 'edge-c (alone)', url: alone.url }, { ...before, 'last-words': SUM })
   alone.child.kill('SIGKILL')
