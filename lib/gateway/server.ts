@@ -235,28 +235,40 @@ function decodePathPart(part: string): string {
   }
 }
 
+/**
+ * The body, read within the limit. With a Content-Length (the usual case) the chunks are copied
+ * once into a buffer of that size; Buffer.concat would copy them all a second time (about 1 ms
+ * for 4 MB). A body of 4 KB or more gets a buffer of its own, so a view of it holds nothing else.
+ */
 async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0)
+  const header = req.headers['content-length']
+  const declared = header === undefined ? -1 : Number(header)
   if (declared > MAX_BODY_BYTES) {
     req.resume()
     throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
   }
+  if (declared === 0) return Buffer.alloc(0)
+  const known = Number.isSafeInteger(declared) && declared > 0
+  const into = known ? Buffer.allocUnsafe(declared) : null
   const chunks: Buffer[] = []
   let size = 0
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
+      if (size + chunk.length > (into === null ? MAX_BODY_BYTES : declared)) {
         req.resume()
         throw REQUEST_TOO_LARGE(MAX_BODY_BYTES)
       }
-      chunks.push(chunk)
+      if (into === null) chunks.push(chunk)
+      else chunk.copy(into, size)
+      size += chunk.length
     }
   } catch (err) {
     if (err instanceof SwarmError) throw err
     // The client went away mid-body ("aborted"): its fault, and nobody is there to answer.
     throw INVALID_REQUEST('the client closed the connection before the body ended', err)
   }
+  // Node's parser ends a body at its Content-Length, and a short one as an abort (above).
+  if (into !== null) return size === declared ? into : into.subarray(0, size)
   return Buffer.concat(chunks, size)
 }
 
