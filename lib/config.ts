@@ -16,8 +16,10 @@ export const DEFAULT_JOB_LEASE_MS = 6_000
 /** The first retry of a failed async invocation waits this long (AWS: about a minute). */
 export const DEFAULT_ASYNC_RETRY_DELAY_MS = 1_000
 export const ASYNC_ACKS = ['local', 'replicated'] as const
-/** An invocation is cut into this many shards at most (one per executor worker, nearest first). */
-export const DEFAULT_MAX_SHARDS = 16
+/** An invocation is cut into this many shards at most (executors pull them as they free up). */
+export const DEFAULT_MAX_SHARDS = 32
+/** How shards find executors: pulled as each frees up (steal), or one per slot up front (static). */
+export const PLACEMENTS = ['steal', 'static'] as const
 /** Invocations an edge runs at once by default (AWS's default account concurrency). */
 export const DEFAULT_MAX_CONCURRENCY = 1_000
 /** Items a v1 dataset may have by default (a 6 MB body holds fewer anyway). */
@@ -68,6 +70,10 @@ export interface Config {
   /** An async accept waits for the disk only, or for a member to hold it too. */
   asyncAck: (typeof ASYNC_ACKS)[number]
   maxShards: number
+  /** Test hook: every RPC answer this edge sends or receives waits this long (a far member). */
+  testRpcDelayMs: number
+  /** Work-stealing shards (the default), or today's static one-shard-per-slot placement. */
+  placement: (typeof PLACEMENTS)[number]
   /** Access keys; when there are any, control-plane routes need one (SigV4 or Bearer). */
   accessKeys: readonly AccessKey[]
   /** Invocations need an access key too (only with access keys). */
@@ -178,6 +184,16 @@ export const SETTINGS = {
     env: 'SWARMLAMBDA_MAX_SHARDS',
     help: `most shards per invocation (default ${DEFAULT_MAX_SHARDS}; 1 runs everything here)`
   },
+  testRpcDelayMs: {
+    flag: 'test-rpc-delay-ms',
+    env: 'SWARMLAMBDA_TEST_RPC_DELAY_MS',
+    help: 'test hook: delay every member RPC answer sent or received by N ms, as if this edge were N ms away (default 0)'
+  },
+  placement: {
+    flag: 'placement',
+    env: 'SWARMLAMBDA_PLACEMENT',
+    help: 'steal (default: executors pull shards as they free up) or static (one shard per executor slot)'
+  },
   accessKeys: {
     flag: 'access-keys',
     env: 'SWARMLAMBDA_ACCESS_KEYS',
@@ -281,6 +297,7 @@ export function loadConfig(flags: Source, env: Source): Config {
       | 'jobLeaseMs'
       | 'asyncRetryDelayMs'
       | 'maxShards'
+      | 'testRpcDelayMs'
       | 'dhtPort'
       | 'maxPeers'
       | 'maxConcurrency'
@@ -323,6 +340,11 @@ export function loadConfig(flags: Source, env: Source): Config {
     problems.push(`${describe('asyncAck')}: "${ackText}" is not local or replicated`)
   }
   const maxShards = integer('maxShards', DEFAULT_MAX_SHARDS, 1, 256)
+  const testRpcDelayMs = integer('testRpcDelayMs', 0, 0, 10_000)
+  const placementText = raw('placement') ?? 'steal'
+  if (!(PLACEMENTS as readonly string[]).includes(placementText)) {
+    problems.push(`${describe('placement')}: "${placementText}" is not steal or static`)
+  }
   const maxConcurrency = integer('maxConcurrency', DEFAULT_MAX_CONCURRENCY, 1, 1_000_000)
   const maxDatasetItems = integer(
     'maxDatasetItems',
@@ -412,6 +434,8 @@ export function loadConfig(flags: Source, env: Source): Config {
     asyncRetryDelayMs,
     asyncAck: ackText as Config['asyncAck'],
     maxShards,
+    placement: placementText as Config['placement'],
+    testRpcDelayMs,
     accessKeys: Object.freeze(accessKeys.map((k) => Object.freeze(k))),
     invokeAuth,
     maxConcurrency,

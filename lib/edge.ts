@@ -279,6 +279,7 @@ export class Edge {
         local: localExecutor(pool, config.nodeName, this.log.child({ component: 'function' })),
         workers: pool.size,
         maxShards: config.maxShards,
+        placement: config.placement,
         members: () => this.members(),
         strike: (id) => this.mesh?.peers.strike(id),
         observer: metrics,

@@ -21,7 +21,9 @@ t.test('defaults', async (t) => {
     jobLeaseMs: 6_000,
     asyncRetryDelayMs: 1_000,
     asyncAck: 'replicated',
-    maxShards: 16,
+    maxShards: 32,
+    placement: 'steal',
+    testRpcDelayMs: 0,
     accessKeys: [],
     invokeAuth: false,
     maxConcurrency: 1_000,
@@ -66,6 +68,10 @@ t.test('environment variables, overridden by flags', async (t) => {
   t.equal(config.stateDir, 'state/prod/edge-b')
   t.equal(config.clusterKey, 'ab'.repeat(32))
   t.equal(loadConfig({ 'max-shards': '1' }, {}).maxShards, 1)
+  t.equal(loadConfig({ placement: 'static' }, {}).placement, 'static')
+  t.equal(loadConfig({}, { SWARMLAMBDA_PLACEMENT: 'static' }).placement, 'static')
+  t.throws(() => loadConfig({ placement: 'random' }, {}), /"random" is not steal or static/)
+  t.equal(loadConfig({}, { SWARMLAMBDA_TEST_RPC_DELAY_MS: '40' }).testRpcDelayMs, 40)
   t.equal(loadConfig({ pretty: 'true' }, {}).logPretty, true)
   t.equal(loadConfig({}, { SWARMLAMBDA_LOG_PRETTY: '1' }).logPretty, true)
   t.throws(

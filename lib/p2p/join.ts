@@ -50,7 +50,8 @@ export function createMesh(parts: MeshParts): { swarm: ClusterSwarm; mesh: Mesh 
     region: config.region,
     log: log.child({ component: 'mesh' }),
     onStrike: parts.onStrike,
-    remembered: parts.remembered
+    remembered: parts.remembered,
+    rpcDelayMs: config.testRpcDelayMs
   })
   return { swarm, mesh }
 }

@@ -27,6 +27,8 @@ export interface MeshOptions {
   onStrike?: () => void
   /** Where members' DHT addresses are kept for the next start. */
   remembered?: RememberedMembers
+  /** Test hook: every RPC answer sent or received waits this long (see Config.testRpcDelayMs). */
+  rpcDelayMs?: number
 }
 
 /** A member of the whole mesh: connected here (a Peer) or known by gossip. */
@@ -155,11 +157,16 @@ export class Mesh {
   private onMember(member: Member): void {
     const { store, registry, handlers, log } = this.options
     store.replicate(member.conn)
-    const rpc = new PeerRpc(member.id, member.rpc, {
-      ...handlers,
-      writers: () => registry.writerKeys(),
-      members: () => this.told()
-    })
+    const rpc = new PeerRpc(
+      member.id,
+      member.rpc,
+      {
+        ...handlers,
+        writers: () => registry.writerKeys(),
+        members: () => this.told()
+      },
+      this.options.rpcDelayMs ?? 0
+    )
     // Remembered as soon as it has answered (its info carries its DHT address).
     void this.peers.add(member.id, rpc).then(() => this.remember())
     rpc

@@ -13,6 +13,11 @@ const STRIKE_HALF_LIFE_MS = 30_000
  * answered after missed ones clears its strikes.
  */
 const STRIKE_LIMIT = 1.5
+/**
+ * A member's RTT is the least of its last few heartbeats: the path's delay, not a moment when
+ * one of the two event loops was busy (placement weighs it against the work a shard carries).
+ */
+const RTT_SAMPLES = 5
 
 /** One member as this edge sees it. */
 export interface Peer {
@@ -22,7 +27,7 @@ export interface Peer {
   geo: GeoPoint | null
   /** Great-circle km from this edge's region to the member's. */
   distanceKm: number
-  /** Round trip of the last heartbeat. */
+  /** Round trip: the least of the last five heartbeats'. */
   rttMs: number
   /** ms since the epoch of the last answer. */
   lastSeen: number
@@ -50,6 +55,8 @@ interface Entry {
   peer: Peer | null
   strikes: number
   struckAt: number
+  /** The last heartbeats' round trips, newest last. */
+  rtts: number[]
 }
 
 /**
@@ -77,7 +84,7 @@ export class PeerTable {
   add(id: string, rpc: PeerRpc): Promise<void> {
     const old = this.entries.get(id)
     if (old !== undefined && old.rpc !== rpc) old.rpc.close()
-    this.entries.set(id, { rpc, peer: old?.peer ?? null, strikes: 0, struckAt: 0 })
+    this.entries.set(id, { rpc, peer: old?.peer ?? null, strikes: 0, struckAt: 0, rtts: [] })
     return this.ask(id, rpc)
   }
 
@@ -142,12 +149,14 @@ export class PeerTable {
       const entry = this.entries.get(id)
       if (entry?.rpc !== rpc) return // gone or replaced meanwhile
       if (entry.peer !== null && entry.peer.missed > 0) entry.strikes = 0 // it answers again
+      entry.rtts.push(rttMs)
+      if (entry.rtts.length > RTT_SAMPLES) entry.rtts.shift()
       entry.peer = {
         id,
         info,
         geo: regionPosition(info.region),
         distanceKm: Math.round(regionDistanceKm(this.options.region, info.region)),
-        rttMs,
+        rttMs: Math.min(...entry.rtts),
         lastSeen: this.now(),
         missed: 0,
         strikes: 0,

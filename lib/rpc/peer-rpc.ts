@@ -65,25 +65,30 @@ export type ExecuteResult = Omit<Extract<ExecuteReply, { ok: true }>, 'ok' | 'to
 export class PeerRpc {
   readonly peer: string
   private readonly rpc: ProtomuxRPC
+  private readonly delayMs: number
 
-  /** Takes a member's RPC channel (see Member.rpc) and starts answering on it. */
-  constructor(peer: string, rpc: ProtomuxRPC, handlers: RpcHandlers) {
+  /**
+   * Takes a member's RPC channel (see Member.rpc) and starts answering on it. `delayMs` is a
+   * test hook: every answer sent or received waits that long, as if the member were far away.
+   */
+  constructor(peer: string, rpc: ProtomuxRPC, handlers: RpcHandlers, delayMs = 0) {
     this.peer = peer
     this.rpc = rpc
+    this.delayMs = delayMs
     rpc.respond<null, NodeInfo>(
       'info',
       { requestEncoding: c.none, responseEncoding: nodeInfo },
-      () => safely(() => handlers.info())
+      () => this.answer(safely(() => handlers.info()))
     )
     rpc.respond<null, Uint8Array[]>(
       'writers',
       { requestEncoding: c.none, responseEncoding: writerKeys },
-      () => safely(() => handlers.writers())
+      () => this.answer(safely(() => handlers.writers()))
     )
     rpc.respond<null, GossipedMember[]>(
       'members',
       { requestEncoding: c.none, responseEncoding: memberList },
-      () => safely(() => handlers.members())
+      () => this.answer(safely(() => handlers.members()))
     )
     rpc.respond<ExecuteRequest, ExecuteReply>(
       'execute',
@@ -93,23 +98,33 @@ export class PeerRpc {
           .execute(request)
           .then((result) => ({ ok: true, token: request.token, ...result }), failure)
         const bytes = encodedLength(executeReply, reply)
-        return bytes <= MAX_MESSAGE_BYTES
-          ? reply
-          : failure(MESSAGE_TOO_LARGE('the shard output', bytes, MAX_MESSAGE_BYTES))
+        return this.answer(
+          bytes <= MAX_MESSAGE_BYTES
+            ? reply
+            : failure(MESSAGE_TOO_LARGE('the shard output', bytes, MAX_MESSAGE_BYTES))
+        )
       }
     )
     rpc.respond<AllocateRequest, AllocateReply>(
       'allocate',
       { requestEncoding: allocateRequest, responseEncoding: allocateReply },
       (request) =>
-        handlers.allocate(request.name, request.floor).then(
-          (number): AllocateReply => ({ ok: true, number }),
-          (err: unknown): AllocateReply => {
-            const { code, message } = failure(err) as { code: string; message: string }
-            return { ok: false, code, message }
-          }
-        )
+        handlers
+          .allocate(request.name, request.floor)
+          .then(this.answer.bind(this))
+          .then(
+            (number): AllocateReply => ({ ok: true, number }),
+            (err: unknown): AllocateReply => {
+              const { code, message } = failure(err) as { code: string; message: string }
+              return { ok: false, code, message }
+            }
+          )
     )
+  }
+
+  /** An answer as it goes out: at once, or after the test hook's delay. */
+  private answer<T>(value: T): T | Promise<T> {
+    return this.delayMs > 0 ? sleep(this.delayMs).then(() => value) : value
   }
 
   /** The next version number of a function, from this member (its allocator). */
@@ -185,11 +200,13 @@ export class PeerRpc {
     timeoutMs: number
   ): Promise<Res> {
     try {
-      return await this.rpc.request<Res, Req>(method, value, {
+      const answer = await this.rpc.request<Res, Req>(method, value, {
         requestEncoding,
         responseEncoding,
         timeout: timeoutMs
       })
+      if (this.delayMs > 0) await sleep(this.delayMs)
+      return answer
     } catch (err) {
       const code = (err as { code?: unknown }).code
       if (code === 'TIMEOUT_EXCEEDED') throw PEER_TIMEOUT(this.peer, method, timeoutMs)
@@ -200,6 +217,8 @@ export class PeerRpc {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A failure as a reply: its code if it has one from the catalogue, INTERNAL otherwise. */
 function failure(err: unknown): ExecuteReply {

@@ -48,8 +48,11 @@ export function localExecutor(pool: WasmPool, name: string, log?: Logger): Execu
     id: '',
     name,
     async run(invocation, shard, timeoutMs) {
+      // A shard cut as a view into the request's buffer is copied alone: a message to a worker
+      // would otherwise carry the whole buffer it views.
+      const { input } = shard
       const call = {
-        input: shard.input,
+        input: input.byteLength === input.buffer.byteLength ? input : input.slice(),
         timeoutMs,
         context: invocation.context,
         ...(shard.expectedMicros === undefined ? {} : { expectedMicros: shard.expectedMicros })

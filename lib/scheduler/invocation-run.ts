@@ -2,6 +2,14 @@ import { performance } from 'node:perf_hooks'
 import { INVOCATION_TIMEOUT, isFunctionError, SwarmError } from '../errors.js'
 import type { InvocationOutcome } from '../metrics.js'
 import type { ShardCosts } from './costs.js'
+import {
+  endgameBackup,
+  expectedMs,
+  stragglerBackups,
+  type Attempt,
+  type LaneState,
+  type ShardState
+} from './backups.js'
 import type { Executor, ShardRun, ShardTask } from './executors.js'
 import type {
   Invocation,
@@ -15,47 +23,53 @@ import { reduce, reduceJson, type Reduced } from './shards.js'
 
 /** Attempts at one shard at most (the first, re-runs and backups together). */
 const MAX_ATTEMPTS = 3
-/** Backups start once this share of the shards is done... */
-const BACKUP_AFTER_DONE = 0.5
-/** ...for a shard running this many times longer than the median finished shard... */
-const BACKUP_SLOWER_THAN_MEDIAN = 2
-/** ...and at least this long. */
-const BACKUP_MIN_MS = 50
 /** How often running shards are checked for a backup. */
 const BACKUP_CHECK_MS = 20
 /** Room on top of the function's timeout for hops and one re-run: deadline = 2 × timeout + this. */
 const DEADLINE_SLACK_MS = 500
 
-/** How an invocation runs: its shards, where each goes first, where re-runs go (in order). */
+/** An executor an invocation may use, in rank order: how many shards it may hold at once. */
+export interface LaneSpec {
+  executor: Executor
+  slots: number
+  /** Its round trip, ms (0 for this edge). */
+  rttMs: number
+}
+
+/** How an invocation runs: its shards, the executors that take them, how shards find them. */
 export interface Plan {
   tasks: ShardTask[]
-  firsts: Executor[]
-  executors: Executor[]
+  lanes: LaneSpec[]
+  /**
+   * Static placement: the lane (index) each shard goes to at once. Null: work-stealing, each
+   * lane pulls the next shard as a slot frees up.
+   */
+  pinned: number[] | null
+  /** The cost model's µs per item for this function (null: not known yet). */
+  perItemMicros: number | null
 }
 
-interface Attempt {
-  executor: Executor
-  started: number
-  backup: boolean
-  settled: boolean
-}
-
-interface ShardState {
-  task: ShardTask
-  /** Executor the shard was placed on. */
-  first: Executor
+interface Shard extends ShardState {
   output: ShardRun | null
   winner: Attempt | null
   ms: number
-  attempts: Attempt[]
   failures: { edge: string; code: string }[]
   lastError: SwarmError | null
+  /** Out of attempts, or nowhere left to run it: it stays missing. */
+  abandoned: boolean
 }
 
-/** One invocation in flight: its shards, their attempts, the deadline and the backups. */
+/**
+ * One invocation in flight: its shards, their attempts, the deadline and the backups. With
+ * work-stealing, shards wait in order and every lane pulls the next one it has not tried as a
+ * slot frees up (so a slow or busy executor takes fewer); a shard that fails for a reason not
+ * the function's goes back to the queue (its executor, if a member, takes no more).
+ */
 export class InvocationRun {
   readonly result: Promise<InvocationResult>
-  private readonly shards: ShardState[]
+  private readonly shards: Shard[]
+  private readonly lanes: LaneState[]
+  private readonly queue: Shard[]
   private readonly deadline: number
   private readonly finishedMs: number[] = []
   private done = 0
@@ -64,49 +78,103 @@ export class InvocationRun {
   private reject!: (err: Error) => void
   private readonly timers: NodeJS.Timeout[] = []
   private readonly started = performance.now()
-
-  private readonly executors: Executor[]
+  private readonly stealing: boolean
 
   constructor(
     private readonly invocation: Invocation,
-    plan: Plan,
+    private readonly plan: Plan,
     private readonly options: SchedulerOptions,
     private readonly costs: ShardCosts,
     private readonly progress: Progress | undefined
   ) {
-    this.executors = plan.executors
     this.result = new Promise<InvocationResult>((resolve, reject) => {
       this.resolve = resolve
       this.reject = reject
     })
     this.deadline = performance.now() + 2 * invocation.timeoutMs + DEADLINE_SLACK_MS
-    this.shards = plan.tasks.map((task, i) => ({
+    this.lanes = plan.lanes.map((l) => ({ ...l, running: 0, out: false, doneMs: 0, doneItems: 0 }))
+    this.shards = plan.tasks.map((task) => ({
       task,
-      first: plan.firsts[i] as Executor,
+      attempts: [],
+      done: false,
       output: null,
       winner: null,
       ms: 0,
-      attempts: [],
       failures: [],
-      lastError: null
+      lastError: null,
+      abandoned: false
     }))
+    this.stealing = plan.pinned === null
+    this.queue = this.stealing ? [...this.shards] : []
     progress?.(0, this.shards.length)
-    for (const shard of this.shards) this.launch(shard, shard.first, false)
+    if (plan.pinned !== null) {
+      for (const [i, shard] of this.shards.entries()) {
+        this.launch(shard, this.lanes[plan.pinned[i] as number] as LaneState, false)
+      }
+    } else this.pump()
     const deadline = setTimeout(() => this.finish(), this.deadline - performance.now())
     this.timers.push(deadline)
     if (this.shards.length > 1) this.timers.push(setInterval(() => this.backups(), BACKUP_CHECK_MS))
   }
 
-  private launch(shard: ShardState, executor: Executor, backup: boolean): void {
+  /** Work-stealing: fills free slots, one shard per lane per round in rank order. */
+  private pump(): void {
+    if (this.finished || !this.stealing) return
+    let given = true
+    while (given && this.queue.length > 0) {
+      given = false
+      for (const lane of this.lanes) {
+        if (lane.out || lane.running >= lane.slots) continue
+        const at = this.queue.findIndex((s) => !s.attempts.some((a) => a.lane === lane))
+        if (at < 0) continue
+        const [shard] = this.queue.splice(at, 1) as [Shard]
+        this.launch(shard, lane, false)
+        given = true
+      }
+    }
+    // A queued shard no lane can take any more stays missing.
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const shard = this.queue[i] as Shard
+      if (this.nextLane(shard) === null) {
+        shard.abandoned = true
+        this.queue.splice(i, 1)
+      }
+    }
+    if (this.queue.length === 0) this.endgame()
+    this.finishWhenSettled()
+  }
+
+  /** With nothing left to pull, free slots take over the shards expected to answer last. */
+  private endgame(): void {
+    const now = performance.now()
+    const expect = (lane: LaneState, shard: ShardState) =>
+      expectedMs(lane, shard.task.items, this.plan.perItemMicros, this.medianMs())
+    for (const lane of this.lanes) {
+      while (!lane.out && lane.running < lane.slots) {
+        const shard = endgameBackup(lane, this.shards, expect, now, MAX_ATTEMPTS)
+        if (shard === null) break
+        this.launch(shard as Shard, lane, true)
+      }
+    }
+  }
+
+  private medianMs(): number | null {
+    if (this.finishedMs.length === 0) return null
+    const sorted = [...this.finishedMs].sort((a, b) => a - b)
+    return sorted[Math.floor(sorted.length / 2)] as number
+  }
+
+  private launch(shard: Shard, lane: LaneState, backup: boolean): void {
     const remaining = Math.max(1, Math.floor(this.deadline - performance.now()))
     const timeoutMs = Math.min(this.invocation.timeoutMs, remaining)
     if (backup) this.options.observer?.backup()
     else if (shard.attempts.length > 0) this.options.observer?.retry()
-    const attempt: Attempt = { executor, started: performance.now(), backup, settled: false }
+    const attempt: Attempt = { lane, started: performance.now(), backup, settled: false }
     shard.attempts.push(attempt)
+    lane.running++
     let running: Promise<ShardRun>
     try {
-      running = executor.run(this.invocation, shard.task, timeoutMs, remaining)
+      running = lane.executor.run(this.invocation, shard.task, timeoutMs, remaining)
     } catch (err) {
       running = Promise.reject(err)
     }
@@ -116,14 +184,17 @@ export class InvocationRun {
     )
   }
 
-  private onAnswer(shard: ShardState, attempt: Attempt, out: ShardRun): void {
-    attempt.settled = true
-    this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'ok')
+  private onAnswer(shard: Shard, attempt: Attempt, out: ShardRun): void {
+    this.settle(attempt)
+    this.options.observer?.shard(attempt.lane.executor.id === '' ? 'local' : 'remote', 'ok')
     this.logAttempt(shard, attempt, 'ok')
-    if (this.finished || shard.output !== null) return // a second answer for a shard never counts
+    if (this.finished || shard.output !== null) return this.pump() // a second answer never counts
     shard.output = out
+    shard.done = true
     shard.winner = attempt
     shard.ms = performance.now() - attempt.started
+    attempt.lane.doneMs += shard.ms
+    attempt.lane.doneItems += Math.max(1, shard.task.items)
     this.finishedMs.push(shard.ms)
     if (out.micros !== undefined) {
       this.costs.record(keyOf(this.invocation.fn), shard.task.items, out.micros)
@@ -131,15 +202,17 @@ export class InvocationRun {
     this.done++
     this.progress?.(this.done, this.shards.length)
     if (this.done === this.shards.length) this.finish()
+    else this.pump()
   }
 
-  private onFailure(shard: ShardState, attempt: Attempt, err: unknown, timeoutMs: number): void {
-    attempt.settled = true
-    this.options.observer?.shard(attempt.executor.id === '' ? 'local' : 'remote', 'failed')
+  private onFailure(shard: Shard, attempt: Attempt, err: unknown, timeoutMs: number): void {
+    this.settle(attempt)
+    const executor = attempt.lane.executor
+    this.options.observer?.shard(executor.id === '' ? 'local' : 'remote', 'failed')
     this.logAttempt(shard, attempt, err instanceof SwarmError ? err.code : 'INTERNAL')
-    if (this.finished || shard.output !== null) return
+    if (this.finished || shard.output !== null) return this.pump()
     const error = err instanceof SwarmError ? err : new SwarmError('INTERNAL', String(err))
-    shard.failures.push({ edge: attempt.executor.name, code: error.code })
+    shard.failures.push({ edge: executor.name, code: error.code })
     shard.lastError = error
     // A function error is the function's: final, unless the run was cut short by our deadline.
     const cutShort = error.code === 'FUNCTION_TIMEOUT' && timeoutMs < this.invocation.timeoutMs
@@ -152,44 +225,61 @@ export class InvocationRun {
       return this.fail(
         new SwarmError(
           error.code,
-          `shard ${shard.task.index} on ${attempt.executor.name}: ${error.message}`,
+          `shard ${shard.task.index} on ${executor.name}: ${error.message}`,
           { fields: { ...error.fields }, logs: error.logs }
         )
       )
     }
-    // A member that has not replicated the module yet is not unhealthy: re-run, no strike.
-    if (attempt.executor.id !== '' && error.code !== 'WASM_UNAVAILABLE') {
-      this.options.strike?.(attempt.executor.id)
+    if (executor.id !== '') {
+      // A member that has not replicated the module yet is not unhealthy: no strike. Either way
+      // it takes no more of this invocation's shards.
+      if (error.code !== 'WASM_UNAVAILABLE') this.options.strike?.(executor.id)
+      attempt.lane.out = true
     }
-    if (shard.attempts.some((a) => !a.settled)) return // another attempt is still running
-    const next = this.next(shard)
+    if (shard.attempts.some((a) => !a.settled)) return this.pump() // another attempt still runs
+    if (this.stealing) {
+      // Back in the queue, in shard order: the next free lane that has not tried it pulls it.
+      const at = this.queue.findIndex((s) => s.task.index > shard.task.index)
+      this.queue.splice(at < 0 ? this.queue.length : at, 0, shard)
+      return this.pump()
+    }
+    const next = this.nextLane(shard)
     if (next !== null && this.deadline - performance.now() > 1) this.launch(shard, next, false)
-    else if (this.shards.every((s) => s.output !== null || s.attempts.every((a) => a.settled))) {
-      this.finish() // nothing left running and nothing left to try
+    else {
+      shard.abandoned = true
+      this.finishWhenSettled()
     }
   }
 
-  /** Where a shard goes next: an executor it has not tried, nearest first; else this edge. */
-  private next(shard: ShardState): Executor | null {
-    if (shard.attempts.length >= MAX_ATTEMPTS) return null
-    const tried = new Set(shard.attempts.map((a) => a.executor))
-    return this.executors.find((e) => !tried.has(e)) ?? null
+  private settle(attempt: Attempt): void {
+    attempt.settled = true
+    attempt.lane.running--
   }
 
-  /** Speculative backups for stragglers once most shards are done (first answer wins). */
+  /** Finishes once every shard has answered or can get nowhere, and nothing runs. */
+  private finishWhenSettled(): void {
+    if (this.finished) return
+    const settled = this.shards.every(
+      (s) => s.output !== null || (s.abandoned && s.attempts.every((a) => a.settled))
+    )
+    if (settled) this.finish()
+  }
+
+  /** Where a shard goes next: a lane it has not tried, nearest first; null when none is left. */
+  private nextLane(shard: ShardState): LaneState | null {
+    if (shard.attempts.length >= MAX_ATTEMPTS || this.deadline - performance.now() <= 1) return null
+    return (
+      this.lanes.find((lane) => !lane.out && !shard.attempts.some((a) => a.lane === lane)) ?? null
+    )
+  }
+
+  /** Speculative backups: stragglers, and (work-stealing) the endgame. */
   private backups(): void {
-    if (this.finished || this.done < Math.ceil(this.shards.length * BACKUP_AFTER_DONE)) return
-    const sorted = [...this.finishedMs].sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)] ?? 0
-    const threshold = Math.max(BACKUP_MIN_MS, BACKUP_SLOWER_THAN_MEDIAN * median)
+    if (this.finished) return
     const now = performance.now()
-    for (const shard of this.shards) {
-      if (shard.output !== null || shard.attempts.some((a) => a.backup)) continue
-      const running = shard.attempts.find((a) => !a.settled)
-      if (running === undefined || now - running.started < threshold) continue
-      const next = this.next(shard)
-      if (next !== null) this.launch(shard, next, true)
-    }
+    const due = stragglerBackups(this.shards, this.finishedMs, (s) => this.nextLane(s), now)
+    for (const [shard, lane] of due) this.launch(shard as Shard, lane, true)
+    if (this.stealing && this.queue.length === 0) this.endgame()
   }
 
   private fail(err: SwarmError): void {
@@ -200,14 +290,14 @@ export class InvocationRun {
     this.reject(err)
   }
 
-  private logAttempt(shard: ShardState, attempt: Attempt, outcome: string): void {
+  private logAttempt(shard: Shard, attempt: Attempt, outcome: string): void {
     this.options.log?.info(
       {
         requestId: this.invocation.requestId,
         function: this.invocation.functionName,
         shard: shard.task.index,
         items: shard.task.items,
-        edge: attempt.executor.name,
+        edge: attempt.lane.executor.name,
         attempt: shard.attempts.indexOf(attempt) + 1,
         backup: attempt.backup,
         ms: Math.round((performance.now() - attempt.started) * 1000) / 1000,
@@ -240,7 +330,7 @@ export class InvocationRun {
     }
     const shards: ShardReport[] = this.shards.map((s) => ({
       index: s.task.index,
-      edge: s.winner?.executor.name ?? null,
+      edge: s.winner?.lane.executor.name ?? null,
       attempts: s.attempts.length,
       ms: Math.round(s.ms * 1000) / 1000,
       items: this.invocation.fn.abi === 'v2' ? s.task.input.byteLength : s.task.items,

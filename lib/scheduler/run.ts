@@ -5,9 +5,10 @@ import { configOf } from '../registry/functions.js'
 import { keyOf, type CallContext, type Executable } from '../runtimes/contract.js'
 import type { FunctionRecord, Reduce, ShardConfig } from '../wire/messages.js'
 import { ShardCosts } from './costs.js'
-import type { Executor } from './executors.js'
-import { InvocationRun, type Plan } from './invocation-run.js'
+import type { Executor, ShardTask } from './executors.js'
+import { InvocationRun, type LaneSpec, type Plan } from './invocation-run.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
+import { width } from './width.js'
 import { shardEvent, type JsonEvent, type Reduced } from './shards.js'
 
 /** Input bytes per shard at most, so a shard and its framing fit in one RPC message. */
@@ -110,6 +111,8 @@ export interface SchedulerOptions {
   strike?: (id: string) => void
   /** The most shards an invocation gets. */
   maxShards: number
+  /** Work-stealing (the default) or static one-shard-per-slot placement. */
+  placement?: 'steal' | 'static'
   /** Told about invocations, shard attempts, retries and backups (metrics). */
   observer?: SchedulerObserver
   /** One line per shard attempt. */
@@ -158,7 +161,11 @@ export class Scheduler {
     const byId = new Map(members.map((m) => [m.candidate.id, m.executor]))
     byId.set('', this.local)
     const ranked = rank([self, ...members.map((m) => m.candidate)])
-    const executors = ranked.map((c) => byId.get(c.id) as Executor)
+    const laneOf = (c: Candidate, slots: number): LaneSpec => ({
+      executor: byId.get(c.id) as Executor,
+      slots,
+      rttMs: c.rttMs
+    })
     const { input, headerItems, event } = invocation
     const abi = invocation.fn.abi
     const items =
@@ -167,7 +174,8 @@ export class Scheduler {
     const wholeItems = abi === 'v1' ? input.length : Math.max(items, 1)
     const key = keyOf(invocation.fn)
     const wholeMicros = this.costs.estimate(key, wholeItems)
-    const whole = {
+    const perItemMicros = this.costs.estimate(key, 1)
+    const whole: Plan = {
       tasks: [
         {
           index: 0,
@@ -176,31 +184,56 @@ export class Scheduler {
           ...(wholeMicros === null ? {} : { expectedMicros: wholeMicros })
         }
       ],
-      firsts: [this.local],
-      executors
+      lanes: ranked.map((c) => laneOf(c, Math.max(1, c.workers))),
+      pinned: [ranked.indexOf(self)],
+      perItemMicros
     }
     if (invocation.reduce === 'none' || items < 1) return whole
-    // As wide as placement allows the first time; then only as wide as the work is worth.
-    const estimate = this.costs.estimate(key, items)
-    const worth =
-      estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
-    // Work worth one shard stays here whatever its size: only messages to members are capped,
-    // and cutting a cheap input to fit them would send most of it over the network for nothing.
-    if (worth === 1) return whole
-    const placed = place(ranked, {
-      items,
-      maxShards: Math.min(this.options.maxShards, worth),
-      minShards: Math.ceil(input.byteLength / MAX_SHARD_BYTES)
-    })
-    const header = input.subarray(0, headerItems)
-    const tasks = ranges(items, placed.length).map(({ start, end }, index) => {
+    const minShards = Math.ceil(input.byteLength / MAX_SHARD_BYTES)
+    let lanes: LaneSpec[]
+    let pinned: number[] | null = null
+    let count: number
+    if (this.options.placement === 'static') {
+      // One shard per executor slot, each placed up front (the first round's behaviour).
+      const estimate = this.costs.estimate(key, items)
+      const worth =
+        estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
+      if (worth === 1) return whole
+      const placed = place(ranked, {
+        items,
+        maxShards: Math.min(this.options.maxShards, worth),
+        minShards
+      })
+      lanes = ranked.map((c) => laneOf(c, Math.max(1, c.workers)))
+      pinned = placed.map((c) => ranked.indexOf(c))
+      count = placed.length
+    } else {
+      const cut = width(ranked, {
+        items,
+        workMicros: this.costs.estimate(key, items),
+        minShardMicros: MIN_SHARD_MICROS,
+        maxShards: this.options.maxShards,
+        minShards
+      })
+      // Work worth one shard stays here whatever its size: only messages to members are capped,
+      // and cutting a cheap input to fit them would send most of it over the network for nothing.
+      if (cut.shards <= 1 || cut.lanes.length === 0) return whole
+      lanes = cut.lanes.map((l) => laneOf(l.candidate, l.slots))
+      count = cut.shards
+    }
+    const tasks = ranges(items, count).map(({ start, end }, index): ShardTask => {
       if (event !== null) return { index, input: shardEvent(event, start, end), items: end - start }
+      const from = headerItems + start
+      const to = headerItems + end
+      if (headerItems === 0) return { index, input: input.subarray(from, to), items: end - start }
       const shard = new Int32Array(headerItems + end - start)
-      shard.set(header)
-      shard.set(input.subarray(headerItems + start, headerItems + end), headerItems)
+      shard.set(input.subarray(0, headerItems))
+      shard.set(input.subarray(from, to), headerItems)
       return { index, input: shard, items: end - start }
     })
-    const firsts = placed.map((c) => byId.get(c.id) as Executor)
-    return { tasks, firsts, executors }
+    const withExpected = tasks.map((task) =>
+      perItemMicros === null ? task : { ...task, expectedMicros: perItemMicros * task.items }
+    )
+    return { tasks: withExpected, lanes, pinned, perItemMicros }
   }
 }

@@ -1,9 +1,12 @@
 /**
- * The roofline for the Invoke benchmark: a bare node:http server that runs the same module
- * in-process, a fresh instance per request (the isolation an edge gives each call), answering
- * `{"result": N}`. No registry, no pool, no worker hop: what the request path costs at least.
+ * The rooflines for the Invoke benchmark: a bare node:http server that runs the same module
+ * in-process, answering `{"result": N}`. No registry, no pool, no worker hop: what the request
+ * path costs at least.
+ * - fresh (the default): a new instance per request, the isolation an edge gives each call;
+ * - `--reuse`: one instance made once and reused by every request (its memory grown as needed
+ *   and never cleared), the limit with no isolation at all.
  *
- *   node dist/test/bench/roofline.js FILE.wasm   (prints {"port": N} when listening)
+ *   node dist/test/bench/roofline.js FILE.wasm [--reuse]   (prints {"port": N} when listening)
  */
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -16,21 +19,34 @@ interface SumExports {
 }
 
 const module = new WebAssembly.Module(readFileSync(process.argv[2] as string))
+const reuse = process.argv.includes('--reuse')
+
+/** The reused instance and the largest block it has handed out (reuse mode only). */
+let kept: { exports: SumExports; ptr: number; bytes: number } | null = null
+
+/** An instance and a pointer to `bytes` of its memory for the dataset. */
+function instanceFor(bytes: number): { exports: SumExports; ptr: number } {
+  if (reuse && kept !== null && kept.bytes >= bytes) return kept
+  const exports = (kept?.exports ??
+    new WebAssembly.Instance(module, {}).exports) as unknown as SumExports
+  const ptr = exports.alloc === undefined ? 0 : exports.alloc(bytes)
+  const { memory } = exports
+  if (memory.buffer.byteLength < ptr + bytes) {
+    memory.grow(Math.ceil((ptr + bytes - memory.buffer.byteLength) / 65_536))
+  }
+  if (reuse) kept = { exports, ptr, bytes }
+  return { exports, ptr }
+}
+
 const server = createServer((req, res) => {
   const chunks: Buffer[] = []
   req.on('data', (chunk: Buffer) => chunks.push(chunk))
   req.on('end', () => {
     const body = JSON.parse(Buffer.concat(chunks).toString()) as { dataset: number[] } | number[]
     const dataset = Array.isArray(body) ? body : body.dataset
-    const instance = new WebAssembly.Instance(module, {})
-    const { memory, execute, alloc } = instance.exports as unknown as SumExports
-    const bytes = dataset.length * 4
-    const ptr = alloc === undefined ? 0 : alloc(bytes)
-    if (memory.buffer.byteLength < ptr + bytes) {
-      memory.grow(Math.ceil((ptr + bytes - memory.buffer.byteLength) / 65_536))
-    }
-    new Int32Array(memory.buffer, ptr, dataset.length).set(dataset)
-    const answer = JSON.stringify({ result: execute(ptr, dataset.length) })
+    const { exports, ptr } = instanceFor(dataset.length * 4)
+    new Int32Array(exports.memory.buffer, ptr, dataset.length).set(dataset)
+    const answer = JSON.stringify({ result: exports.execute(ptr, dataset.length) })
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(answer)
   })

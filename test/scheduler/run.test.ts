@@ -1,89 +1,17 @@
 import t from 'tap'
 import { FUNCTION_TRAP, PEER_UNAVAILABLE, SwarmError, WASM_UNAVAILABLE } from '../../lib/errors.js'
-import type { Executor, ShardRun, ShardTask } from '../../lib/scheduler/executors.js'
-import type { Candidate } from '../../lib/scheduler/placement.js'
-import { Scheduler, type Invocation, type MemberExecutor } from '../../lib/scheduler/run.js'
-import { validate } from '../../lib/wasm/policy.js'
-import { SEED_WASM_BASE64 } from '../wasm/wat.js'
-
-const fn = await validate(Buffer.from(SEED_WASM_BASE64, 'base64'), { memoryPages: 16 })
-
-/** The sum of a shard's items after the header, as the seed module computes it. */
-const sumOf = (shard: ShardTask, header: number) =>
-  Array.from(shard.input.subarray(header)).reduce((a, b) => a + b, 0)
-
-type Behaviour = (shard: ShardTask) => Promise<ShardRun>
-
-/** An executor that records what it was given and answers as told. */
-class Fake implements Executor {
-  readonly seen: ShardTask[] = []
-  pending = 0
-  constructor(
-    readonly id: string,
-    readonly name: string,
-    private readonly behaviour: Behaviour
-  ) {}
-  run(_invocation: Invocation, shard: ShardTask): Promise<ShardRun> {
-    this.seen.push(shard)
-    this.pending++
-    return this.behaviour(shard).finally(() => this.pending--)
-  }
-}
-
-const answers =
-  (header = 0): Behaviour =>
-  async (shard) => ({ result: sumOf(shard, header) })
-const fails =
-  (error: () => SwarmError): Behaviour =>
-  async () => {
-    throw error()
-  }
-const never: Behaviour = () => new Promise<ShardRun>(() => undefined)
-
-function member(fake: Fake, over: Partial<Candidate> = {}): MemberExecutor {
-  return {
-    executor: fake,
-    candidate: {
-      id: fake.id,
-      name: fake.name,
-      self: false,
-      distanceKm: 100,
-      rttMs: 1,
-      load: 0,
-      workers: 1,
-      healthy: true,
-      ...over
-    }
-  }
-}
-
-function scheduler(local: Fake, members: Fake[], strikes: string[] = []): Scheduler {
-  return new Scheduler({
-    local,
-    workers: 1,
-    maxShards: 16,
-    members: () => members.map((m) => member(m)),
-    strike: (id) => strikes.push(id)
-  })
-}
-
-function invocation(input: number[], over: Partial<Invocation> = {}): Invocation {
-  return {
-    functionName: 'sum',
-    reduce: 'sum',
-    timeoutMs: 2_000,
-    fn,
-    input: Int32Array.from(input),
-    headerItems: 0,
-    event: null,
-    module: { sha256: fn.sourceSha256, memoryMb: 1, config: null },
-    requestId: 'test-request',
-    context: { requestId: 'test-request', functionVersion: '$LATEST', invokedFunctionArn: '' },
-    ...over
-  }
-}
-
-const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+import type { ShardRun } from '../../lib/scheduler/executors.js'
+import {
+  answers,
+  type Behaviour,
+  Fake,
+  fails,
+  invocation,
+  never,
+  oneTo,
+  scheduler,
+  sumOf
+} from './fakes.js'
 
 t.test('shards run on this edge and its members; results reduce exactly', async (t) => {
   const [a, b, c] = [
@@ -250,7 +178,8 @@ t.test('a cheap input too big for one message stays one shard here, uncut', asyn
 })
 
 t.test('a costly function stays sharded, as wide as its work is worth', async (t) => {
-  // 100 µs per item: 300 items are 30 ms of work, worth up to 15 shards of 2 ms.
+  // 100 µs per item: 300 items are 30 ms of work, worth up to 15 shards of 2 ms; three
+  // executors of one slot each pull from 4 shards per slot.
   const costly: Behaviour = async (shard) => ({
     result: sumOf(shard, 0),
     micros: 100 * shard.items
@@ -263,7 +192,9 @@ t.test('a costly function stays sharded, as wide as its work is worth', async (t
   const s = scheduler(a, [b, c])
   await s.run(invocation(oneTo(300)))
   const again = await s.run(invocation(oneTo(300)))
-  t.equal(again.shards.length, 3)
+  t.equal(again.result, 45_150)
+  t.equal(again.shards.length, 12)
+  t.same(new Set(again.shards.map((x) => x.edge)), new Set(['a', 'b', 'c']), 'all three pulled')
   // 30 items are 3 ms: worth one shard of at least 2 ms.
   t.equal((await s.run(invocation(oneTo(30)))).shards.length, 1)
 })
