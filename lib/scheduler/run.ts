@@ -192,7 +192,7 @@ export class Scheduler {
     const minShards = Math.ceil(input.byteLength / MAX_SHARD_BYTES)
     let lanes: LaneSpec[]
     let pinned: number[] | null = null
-    let count: number
+    let sizes: number[]
     if (this.options.placement === 'static') {
       // One shard per executor slot, each placed up front (the first round's behaviour).
       const estimate = this.costs.estimate(key, items)
@@ -206,7 +206,7 @@ export class Scheduler {
       })
       lanes = ranked.map((c) => laneOf(c, Math.max(1, c.workers)))
       pinned = placed.map((c) => ranked.indexOf(c))
-      count = placed.length
+      sizes = ranges(items, placed.length).map((r) => r.end - r.start)
     } else {
       const cut = width(ranked, {
         items,
@@ -217,11 +217,13 @@ export class Scheduler {
       })
       // Work worth one shard stays here whatever its size: only messages to members are capped,
       // and cutting a cheap input to fit them would send most of it over the network for nothing.
-      if (cut.shards <= 1 || cut.lanes.length === 0) return whole
+      if (cut.sizes.length <= 1) return whole
       lanes = cut.lanes.map((l) => laneOf(l.candidate, l.slots))
-      count = cut.shards
+      sizes = cut.sizes
     }
-    const tasks = ranges(items, count).map(({ start, end }, index): ShardTask => {
+    let at = 0
+    const cuts = sizes.map((size) => ({ start: at, end: (at += size) }))
+    const tasks = cuts.map(({ start, end }, index): ShardTask => {
       if (event !== null) return { index, input: shardEvent(event, start, end), items: end - start }
       const from = headerItems + start
       const to = headerItems + end

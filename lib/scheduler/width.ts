@@ -5,8 +5,8 @@
  */
 import type { Candidate } from './placement.js'
 
-/** Shards per executor slot once the work is known: a finished executor pulls the next one. */
-export const SHARDS_PER_SLOT = 4
+/** The smallest shard of known work is this share of it per slot (1/16 of a slot's share). */
+export const TAIL_SHARES_PER_SLOT = 16
 /** A member holds at most this many shards per worker beyond one each (to hide its round trip). */
 const MAX_PREFETCH_PER_WORKER = 3
 
@@ -29,61 +29,102 @@ export interface Lane {
   slots: number
 }
 
-/** The executors taking part (rank order, this edge among them) and how many shards. */
+/** The executors taking part (rank order, this edge among them) and the shards' sizes, in order. */
 export interface Width {
   lanes: Lane[]
-  shards: number
+  /** Items per shard, in shard order (empty: nothing to run). */
+  sizes: number[]
 }
 
 const slotsOf = (c: Candidate) => Math.max(1, c.workers)
 
 /**
+ * Shard sizes by factoring: each shard takes 1/(2 × slots) of the items left, so shards shrink
+ * towards the end and the executors pulling them finish close together. Never under `minItems`
+ * (the least work worth a shard) nor over `maxItems` (what one message holds); a rest under two
+ * minimums goes with the last shard; past `maxShards` the rest is one shard if a message holds it.
+ */
+export function taper(
+  items: number,
+  slots: number,
+  limits: { minItems: number; maxItems: number; maxShards: number }
+): number[] {
+  const minItems = Math.max(1, limits.minItems)
+  const maxItems = Math.max(minItems, limits.maxItems)
+  const sizes: number[] = []
+  let left = items
+  while (left > 0) {
+    let size = Math.min(maxItems, Math.max(minItems, Math.ceil(left / (2 * slots))))
+    if ((left - size < minItems || sizes.length >= limits.maxShards - 1) && left <= maxItems) {
+      size = left
+    }
+    sizes.push(size)
+    left -= size
+  }
+  return sizes
+}
+
+/** `count` sizes as even as possible (the first ones one longer). */
+function even(items: number, count: number): number[] {
+  const size = Math.floor(items / count)
+  return Array.from({ length: count }, (_, i) => size + (i < items % count ? 1 : 0))
+}
+
+/**
  * How wide a call runs.
- * - Work not known yet: every ranked executor, one shard per slot (the first call teaches the
- *   cost model; a far member's shard is backed up here once this edge is idle, see lanes.ts).
+ * - Work not known yet: every ranked executor, one even shard per slot (the first call teaches
+ *   the cost model; a far member's shard is backed up here once this edge is idle).
  * - Known work: this edge alone would take `work / its slots`. A member takes part only when its
- *   round trip plus two shards of work fit in that time (it returns shards before this edge
- *   alone would have finished), nearest first; then SHARDS_PER_SLOT shards per slot, each worth
- *   at least `minShardMicros`. Work worth one shard is one shard here.
+ *   round trip plus two of its first shards fit in that time (it returns shards before this
+ *   edge alone would have finished), nearest first. The shards taper (see `taper`) down to
+ *   1/16 of a slot's share of the work, and never under `minShardMicros`. Work worth one shard
+ *   is one shard here.
  * A member's slots are its workers plus enough to cover its round trip (it pulls the next shard
  * before it finishes the current one).
  */
 export function width(ranked: readonly Candidate[], options: WidthOptions): Width {
   const self = ranked.find((c) => c.self)
-  if (self === undefined || options.items === 0) return { lanes: [], shards: 0 }
   const { items, workMicros, maxShards } = options
-  // At least the message cap's count when members take part; at most one shard per item.
-  const clamp = (n: number, withMembers: boolean) =>
-    Math.min(items, Math.max(Math.min(n, maxShards), withMembers ? options.minShards : 1))
+  if (self === undefined || items === 0) return { lanes: [], sizes: [] }
+  const slotsIn = (chosen: readonly Candidate[]) => chosen.reduce((n, c) => n + slotsOf(c), 0)
+  // Members hold at most a message's worth: at least the message cap's count of shards.
+  const maxItems = (withMembers: boolean) =>
+    withMembers ? Math.max(1, Math.floor(items / Math.max(1, options.minShards))) : items
   if (workMicros === null) {
-    const slots = ranked.reduce((n, c) => n + slotsOf(c), 0)
     // Cut to fit messages even here: any shard may be re-run on a member.
-    const shards = clamp(slots, true)
-    return { lanes: ranked.map((c) => ({ candidate: c, slots: slotsOf(c) })), shards }
+    const count = Math.min(items, Math.max(Math.min(slotsIn(ranked), maxShards), options.minShards))
+    return {
+      lanes: ranked.map((c) => ({ candidate: c, slots: slotsOf(c) })),
+      sizes: even(items, count)
+    }
   }
-  const worth = Math.max(1, Math.floor(workMicros / options.minShardMicros))
-  if (worth === 1) return { lanes: [{ candidate: self, slots: slotsOf(self) }], shards: 1 }
+  if (workMicros < 2 * options.minShardMicros) {
+    return { lanes: [{ candidate: self, slots: slotsOf(self) }], sizes: [items] }
+  }
   const alone = workMicros / slotsOf(self)
-  const cut = (chosen: readonly Candidate[]) => {
-    const slots = chosen.reduce((n, c) => n + slotsOf(c), 0)
-    return clamp(Math.min(slots * SHARDS_PER_SLOT, worth), chosen.length > 1)
-  }
   let chosen: Candidate[] = [self]
   for (const member of ranked) {
     if (member.self) continue
     const trial = [...chosen, member]
-    const shard = workMicros / cut(trial)
-    if (member.rttMs * 1000 + 2 * shard <= alone) chosen = trial
+    const first = workMicros / (2 * slotsIn(trial))
+    if (member.rttMs * 1000 + 2 * first <= alone) chosen = trial
   }
   // Rank order, as placement gave it.
   chosen = ranked.filter((c) => chosen.includes(c))
-  const shards = cut(chosen)
-  const shardMicros = workMicros / shards
+  const slots = slotsIn(chosen)
+  const perItem = workMicros / items
+  const least = Math.max(options.minShardMicros, workMicros / (TAIL_SHARES_PER_SLOT * slots))
+  const sizes = taper(items, slots, {
+    minItems: Math.ceil(least / perItem),
+    maxItems: maxItems(chosen.length > 1),
+    maxShards
+  })
+  const first = workMicros / (2 * slots)
   const lanes = chosen.map((c) => {
     const prefetch = c.self
       ? 0
-      : Math.min(MAX_PREFETCH_PER_WORKER * slotsOf(c), Math.ceil((c.rttMs * 1000) / shardMicros))
+      : Math.min(MAX_PREFETCH_PER_WORKER * slotsOf(c), Math.round((c.rttMs * 1000) / first))
     return { candidate: c, slots: slotsOf(c) + prefetch }
   })
-  return { lanes, shards }
+  return { lanes, sizes }
 }

@@ -32,8 +32,11 @@ t.test('executors pull shards as they free up: a slow one takes fewer', async (t
     out.shards.map((_, i) => i),
     'reduced in shard order'
   )
-  // 8 shards (4 per slot); b holds one (plus one to cover its round trip) while a runs the rest.
-  t.equal(out.shards.length, 8)
+  // Shards taper (each a quarter of what is left, at least 2 ms of work); b holds one at a time.
+  t.same(
+    out.shards.map((x) => x.items),
+    [75, 57, 42, 32, 24, 20, 20, 30]
+  )
   t.ok(b.seen.length <= 2, `b pulled ${b.seen.length}`)
   t.ok(a.seen.length >= 6, `a pulled ${a.seen.length}`)
   t.equal(
@@ -113,22 +116,32 @@ t.test('width: a member takes part only when its round trip saves time', async (
   const base = { items: 10_000, minShardMicros: 2_000, maxShards: 32, minShards: 1 }
   // 1 ms of work: one shard here.
   const one = width(ranked, { ...base, workMicros: 1_000 })
-  t.same([names(one), one.shards], [['a'], 1])
+  t.same([names(one), one.sizes], [['a'], [10_000]])
   // 20 ms: the 5 ms member pays off; 40 and 150 ms ones would return after this edge is done.
+  // Shards taper from a quarter of the items (2 slots) down to 2 ms of work (1,000 items).
   const twenty = width(ranked, { ...base, workMicros: 20_000 })
   t.same(names(twenty), ['a', 'near'])
-  t.equal(twenty.shards, 8)
-  // 500 ms: every member, 4 shards per slot, far ones holding more to cover their round trip.
+  t.same(twenty.sizes, [2_500, 1_875, 1_407, 1_055, 1_000, 1_000, 1_163])
+  // 500 ms: every member; the far ones hold more shards at once to cover their round trip.
   const long = width(ranked, { ...base, workMicros: 500_000 })
   t.same(names(long), ['a', 'near', 'mid', 'far'])
-  t.equal(long.shards, 16)
   t.same(
     long.lanes.map((l) => l.slots),
-    [1, 2, 3, 4]
+    [1, 1, 2, 3]
   )
-  // Not known yet: everyone, one shard per slot.
+  t.equal(long.sizes[0], 1_250, 'the first shard: an eighth (4 slots)')
+  t.equal(
+    long.sizes.reduce((a, b) => a + b, 0),
+    10_000
+  )
+  t.ok(
+    long.sizes.every((n, i) => n >= 157 && (i >= long.sizes.length - 2 || n >= long.sizes[i + 1]!)),
+    'shrinking (the rest joins the last), never under 1/64 of the work'
+  )
+  // Not known yet: everyone, one even shard per slot.
   const unknown = width(ranked, { ...base, workMicros: null })
-  t.same([names(unknown).length, unknown.shards], [4, 4])
-  // The message cap: at least minShards when members take part.
-  t.equal(width(ranked, { ...base, workMicros: 500_000, minShards: 20 }).shards, 20)
+  t.same([names(unknown).length, unknown.sizes], [4, [2_500, 2_500, 2_500, 2_500]])
+  // The message cap: no shard over items / minShards when members take part.
+  const capped = width(ranked, { ...base, workMicros: 500_000, minShards: 20 })
+  t.ok(capped.sizes.length >= 20 && capped.sizes.every((n) => n <= 500), `${capped.sizes}`)
 })
