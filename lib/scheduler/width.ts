@@ -78,7 +78,7 @@ function even(items: number, count: number): number[] {
  *   round trip plus two of its first shards fit in that time (it returns shards before this
  *   edge alone would have finished), nearest first. The shards taper (see `taper`) down to
  *   1/16 of a slot's share of the work, and never under `minShardMicros`. Work worth one shard
- *   is one shard here.
+ *   is one shard here; work no member takes is one even shard per worker of this edge.
  * A member's slots are its workers plus enough to cover its round trip (it pulls the next shard
  * before it finishes the current one).
  */
@@ -112,6 +112,10 @@ export function width(ranked: readonly Candidate[], options: WidthOptions): Widt
   // Rank order, as placement gave it.
   chosen = ranked.filter((c) => chosen.includes(c))
   const slots = slotsIn(chosen)
+  if (chosen.length === 1) {
+    // Nobody to steal from but this edge's own workers, alike: one even shard per worker.
+    return { lanes: [{ candidate: self, slots }], sizes: even(items, Math.min(slots, items)) }
+  }
   const perItem = workMicros / items
   const least = Math.max(options.minShardMicros, workMicros / (TAIL_SHARES_PER_SLOT * slots))
   const sizes = taper(items, slots, {

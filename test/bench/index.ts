@@ -7,7 +7,8 @@
  * Benchmarks: executor (worker pool vs in-process), invoke (edge vs bare node:http vs workerd),
  * js (a QuickJS handler: edge vs workerd, cold container, CPU-bound vs V8), mesh (shard RPC vs
  * HTTP, 2-edge deploy → invocable), convergence (5 edges), shards (1 vs 3 edges, failover),
- * scaling (taskset: 1 vs 2 pinned edges), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
+ * scaling (taskset: 1 vs 2 pinned edges; work-stealing vs static), latency (members 5/40/150 ms
+ * away: calls of 1/20/500 ms of work against a lone edge), bigdata (1e6 ints over 3 edges), wasi (a WASI echo vs a v2
  * echo through one worker), url (a JS hello as a function URL: edge vs workerd), async (Event
  * accept latency with replicated and local acks, jobs/s through one edge), python (a Python hello
  * against the JS hello on one edge; a cold container from the snapshot; a container's weight).
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   convergence: () => import('./convergence.js'),
   shards: () => import('./shards.js'),
   scaling: () => import('./scaling.js'),
+  latency: () => import('./latency.js'),
   bigdata: () => import('./bigdata.js'),
   wasi: () => import('./wasi.js'),
   url: () => import('./url.js'),

@@ -23,24 +23,16 @@
  * edge leaves a core free to absorb it, the pair does not (a note is printed when the halves
  * differ by more than 15%).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { Pool } from 'undici'
 import { converge } from '../support/cluster.js'
-import { CLI, startDht } from '../support/processes.js'
-import { Cleanups, edgeReady, median, owned, round, type Bench, type BenchResult } from './bench.js'
+import { startDht } from '../support/processes.js'
+import { Cleanups, median, round, type Bench, type BenchResult } from './bench.js'
+import { call, pinnedEdge, tasksetWorks, type PinnedEdge } from './pinned.js'
 
 const PATH = '/2015-03-31/functions/mandelbrot/invocations'
-
-interface PinnedEdge {
-  name: string
-  url: string
-  child: ChildProcess
-  pool: Pool
-}
 
 interface Shard {
   index: number
@@ -55,64 +47,6 @@ interface Answer {
   result: unknown
   partial: boolean
   shards: Shard[]
-}
-
-/** Whether `taskset` can pin a process here. */
-function tasksetWorks(): boolean {
-  const probe = spawnSync('taskset', ['-c', '1', process.execPath, '-e', ''], { stdio: 'ignore' })
-  return probe.error === undefined && probe.status === 0
-}
-
-/**
- * Starts `taskset -c CORE swarm-lambda edge` on a free port of 127.0.0.1 with an IPC channel
- * (which survives taskset's exec), and resolves once the edge sends {msg: 'edge ready'}
- * (whatever its log level: it logs at warn); stopped at cleanup.
- */
-async function pinnedEdge(
-  cleanups: Cleanups,
-  name: string,
-  core: number,
-  stateDir: string,
-  env: Record<string, string>
-): Promise<PinnedEdge> {
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      String(core),
-      process.execPath,
-      CLI,
-      'edge',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--state-dir',
-      stateDir
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, SWARMLAMBDA_NODE_NAME: name, SWARMLAMBDA_LOG_LEVEL: 'warn', ...env }
-    }
-  )
-  owned(cleanups, child)
-  const url = await edgeReady(child, name)
-  const pool = new Pool(url, { connections: 1, bodyTimeout: 0, headersTimeout: 0 })
-  cleanups.teardown(() => pool.close())
-  // The premise: pinned to one core, the edge runs one executor worker.
-  const health = JSON.parse((await call(pool, 'GET', '/healthz')).text) as {
-    executor: { workers: number }
-  }
-  if (health.executor.workers !== 1) {
-    throw new Error(`${name} on core ${core} runs ${health.executor.workers} workers, not 1`)
-  }
-  return { name, url, child, pool }
-}
-
-async function call(pool: Pool, method: 'GET' | 'POST', path: string, body?: string) {
-  const res = await pool.request({ method, path, ...(body === undefined ? {} : { body }) })
-  const text = await res.body.text()
-  return { status: res.statusCode, text }
 }
 
 async function deploy(edge: PinnedEdge, wasm: Uint8Array): Promise<void> {
