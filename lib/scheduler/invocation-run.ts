@@ -11,15 +11,9 @@ import {
   type ShardState
 } from './backups.js'
 import type { Executor, ShardRun, ShardTask } from './executors.js'
-import type {
-  Invocation,
-  InvocationResult,
-  Progress,
-  SchedulerOptions,
-  ShardReport
-} from './run.js'
+import type { Invocation, InvocationResult, Progress, SchedulerOptions } from './run.js'
 import { keyOf } from '../runtimes/contract.js'
-import { reduce, reduceJson, type Reduced } from './shards.js'
+import { answerOf, type Settled } from './answer.js'
 
 /** Attempts at one shard at most (the first, re-runs and backups together). */
 const MAX_ATTEMPTS = 3
@@ -49,11 +43,7 @@ export interface Plan {
   perItemMicros: number | null
 }
 
-interface Shard extends ShardState {
-  output: ShardRun | null
-  winner: Attempt | null
-  ms: number
-  failures: { edge: string; code: string }[]
+interface Shard extends ShardState, Settled {
   lastError: SwarmError | null
   /** Out of attempts, or nowhere left to run it: it stays missing. */
   abandoned: boolean
@@ -125,7 +115,9 @@ export class InvocationRun {
       given = false
       for (const lane of this.lanes) {
         if (lane.out || lane.running >= lane.slots) continue
-        const at = this.queue.findIndex((s) => !s.attempts.some((a) => a.lane === lane))
+        const at = this.queue.findIndex(
+          (s) => s.attempts.length < MAX_ATTEMPTS && !s.attempts.some((a) => a.lane === lane)
+        )
         if (at < 0) continue
         const [shard] = this.queue.splice(at, 1) as [Shard]
         this.launch(shard, lane, false)
@@ -328,38 +320,14 @@ export class InvocationRun {
       const codes = this.shards.flatMap((s) => s.failures.map((f) => `${f.edge}: ${f.code}`))
       return this.reject(INVOCATION_TIMEOUT(this.invocation.functionName, codes))
     }
-    const shards: ShardReport[] = this.shards.map((s) => ({
-      index: s.task.index,
-      edge: s.winner?.lane.executor.name ?? null,
-      attempts: s.attempts.length,
-      ms: Math.round(s.ms * 1000) / 1000,
-      items: this.invocation.fn.abi === 'v2' ? s.task.input.byteLength : s.task.items,
-      failures: s.failures,
-      backup: s.winner?.backup ?? false
-    }))
-    const outputs = this.shards.flatMap((s) => (s.output === null ? [] : [s.output]))
-    const logs = outputs.map((o) => o.logs ?? '').join('')
     const partial = missing.length > 0
     this.observe(partial ? 'partial' : 'ok')
-    const abi = this.invocation.fn.abi
-    if (abi === 'v2' || (abi === 'json' && this.shards.length === 1)) {
-      const payload = outputs[0]?.payload ?? new Uint8Array(0)
-      return this.resolve({ result: null, payload, partial, missing, shards, logs })
-    }
-    let result: Reduced | null = null
-    let payload: Uint8Array | null = null
     try {
-      if (abi === 'json') {
-        const answers = outputs.map((o) => JSON.parse(Buffer.from(o.payload ?? []).toString()))
-        payload = Buffer.from(JSON.stringify(reduceJson(this.invocation.reduce, answers)))
-      } else {
-        result = reduce(this.invocation.reduce, outputs)
-      }
+      this.resolve(answerOf(this.invocation, this.shards, missing))
     } catch (err) {
       // The shards' answers do not reduce (the wrong kind, or over the reply limit together).
-      return this.reject(err as Error)
+      this.reject(err as Error)
     }
-    this.resolve({ result, payload, partial, missing, shards, logs })
   }
 
   private stopTimers(): void {
