@@ -388,7 +388,10 @@ export class WasmPool {
         call.transfer !== true && fn.runtime === 'wasm' ? this.share(slot, pending) : call.input,
       timeoutMs: call.timeoutMs
     }
-    if (call.context !== undefined) msg.context = call.context
+    // Only JS and Python functions see their context; a Wasm call posts less without it.
+    if (call.context !== undefined && fn.runtime !== 'wasm' && fn.runtime !== 'wasi') {
+      msg.context = call.context
+    }
     if (slot.modules.has(key)) {
       slot.modules.delete(key) // re-inserted below: most recently used last
     } else {
