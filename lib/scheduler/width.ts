@@ -5,8 +5,8 @@
  */
 import type { Candidate } from './placement.js'
 
-/** The smallest shard of known work is this share of it per slot (1/16 of a slot's share). */
-export const TAIL_SHARES_PER_SLOT = 16
+/** The smallest shard of known work is 1/32 of a slot's share of it. */
+export const TAIL_SHARES_PER_SLOT = 32
 /** A member holds at most this many shards per worker beyond one each (to hide its round trip). */
 const MAX_PREFETCH_PER_WORKER = 3
 
@@ -42,7 +42,8 @@ const slotsOf = (c: Candidate) => Math.max(1, c.workers)
  * Shard sizes by factoring: each shard takes 1/(2 × slots) of the items left, so shards shrink
  * towards the end and the executors pulling them finish close together. Never under `minItems`
  * (the least work worth a shard) nor over `maxItems` (what one message holds); a rest under two
- * minimums goes with the last shard; past `maxShards` the rest is one shard if a message holds it.
+ * minimums is one shard, or two halves; past `maxShards` the rest is one shard if a message
+ * holds it.
  */
 export function taper(
   items: number,
@@ -56,7 +57,10 @@ export function taper(
   while (left > 0) {
     let size = Math.min(maxItems, Math.max(minItems, Math.ceil(left / (2 * slots))))
     if ((left - size < minItems || sizes.length >= limits.maxShards - 1) && left <= maxItems) {
-      size = left
+      // The rest: one shard, or two halves when it is over one and a half minimums (a tail of
+      // one double-size shard would leave the other executors idle while it runs).
+      size =
+        left >= 1.5 * minItems && sizes.length < limits.maxShards - 1 ? Math.ceil(left / 2) : left
     }
     sizes.push(size)
     left -= size
@@ -77,7 +81,7 @@ function even(items: number, count: number): number[] {
  * - Known work: this edge alone would take `work / its slots`. A member takes part only when its
  *   round trip plus two of its first shards fit in that time (it returns shards before this
  *   edge alone would have finished), nearest first. The shards taper (see `taper`) down to
- *   1/16 of a slot's share of the work, and never under `minShardMicros`. Work worth one shard
+ *   1/32 of a slot's share of the work, and never under `minShardMicros`. Work worth one shard
  *   is one shard here; work no member takes is one even shard per worker of this edge.
  * A member's slots are its workers plus enough to cover its round trip (it pulls the next shard
  * before it finishes the current one).
