@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { converge } from '../support/cluster.js'
 import { startDht } from '../support/processes.js'
 import { Cleanups, median, round, type Bench, type Target } from './bench.js'
-import { call, pinnedEdge, tasksetWorks, type PinnedEdge } from './pinned.js'
+import { call, deployMandelbrot, pinnedEdge, tasksetWorks, type PinnedEdge } from './pinned.js'
 
 const PATH = '/2015-03-31/functions/mandelbrot/invocations'
 /** Pixels per row and iterations: a row is ~0.1 ms of work, its output 80 bytes. */
@@ -53,18 +53,6 @@ async function invoke(edge: PinnedEdge, body: string) {
   const answer = JSON.parse(res.text) as { result: number[]; shards: Shard[] }
   if (answer.result.some((n) => n !== ITERATIONS)) throw new Error(`${edge.name}: wrong answer`)
   return { ms, shards: answer.shards }
-}
-
-async function deploy(edge: PinnedEdge, wasm: Uint8Array): Promise<void> {
-  const body = JSON.stringify({
-    name: 'mandelbrot',
-    wasm_base64: Buffer.from(wasm).toString('base64'),
-    reduce: 'concat',
-    headerItems: 7,
-    timeoutMs: 60_000
-  })
-  const res = await call(edge.pool, 'POST', '/functions', body)
-  if (res.status !== 201) throw new Error(`deploy on ${edge.name}: ${res.status} ${res.text}`)
 }
 
 /** Waits until `edge` serves the function (a one-row call: one local shard). */
@@ -107,7 +95,7 @@ export const run: Bench = async (options) => {
     )
     const core = (n: number) => (pinned ? n : -1)
     const lone = await pinnedEdge(cleanups, 'lone', core(0), join(dir, 'lone'), {})
-    await deploy(lone, wasm)
+    await deployMandelbrot(lone, wasm)
 
     // Calibration on the lone edge: ms per row.
     for (let i = 0; i < 3; i++) await invoke(lone, bodyOf(400))
@@ -131,7 +119,7 @@ export const run: Bench = async (options) => {
     ])
     const a = edges[0] as PinnedEdge
     await converge(edges)
-    await deploy(a, wasm)
+    await deployMandelbrot(a, wasm)
     for (const e of edges) await serves(e)
     const rtt = await measured(a)
 

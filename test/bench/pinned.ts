@@ -61,3 +61,16 @@ export async function call(pool: Pool, method: 'GET' | 'POST', path: string, bod
   const text = await res.body.text()
   return { status: res.statusCode, text }
 }
+
+/** Deploys the mandelbrot example on `edge` (concat of rows, 7 header items, a 120 s timeout). */
+export async function deployMandelbrot(edge: PinnedEdge, wasm: Uint8Array): Promise<void> {
+  const body = JSON.stringify({
+    name: 'mandelbrot',
+    wasm_base64: Buffer.from(wasm).toString('base64'),
+    reduce: 'concat',
+    headerItems: 7,
+    timeoutMs: 120_000
+  })
+  const res = await call(edge.pool, 'POST', '/functions', body)
+  if (res.status !== 201) throw new Error(`deploy on ${edge.name}: ${res.status} ${res.text}`)
+}

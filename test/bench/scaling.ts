@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks'
 import { converge } from '../support/cluster.js'
 import { startDht } from '../support/processes.js'
 import { Cleanups, median, round, type Bench, type BenchResult } from './bench.js'
-import { call, pinnedEdge, tasksetWorks, type PinnedEdge } from './pinned.js'
+import { call, deployMandelbrot, pinnedEdge, tasksetWorks, type PinnedEdge } from './pinned.js'
 
 const PATH = '/2015-03-31/functions/mandelbrot/invocations'
 
@@ -47,18 +47,6 @@ interface Answer {
   result: unknown
   partial: boolean
   shards: Shard[]
-}
-
-async function deploy(edge: PinnedEdge, wasm: Uint8Array): Promise<void> {
-  const body = JSON.stringify({
-    name: 'mandelbrot',
-    wasm_base64: Buffer.from(wasm).toString('base64'),
-    reduce: 'concat',
-    headerItems: 7,
-    timeoutMs: 120_000
-  })
-  const res = await call(edge.pool, 'POST', '/functions', body)
-  if (res.status !== 201) throw new Error(`deploy on ${edge.name}: ${res.status} ${res.text}`)
 }
 
 /** One Invoke: its wall time (request to parsed answer), the result's JSON and the shards. */
@@ -144,7 +132,7 @@ export const run: Bench = async (options) => {
     // Baseline: a lone edge on core 0 (one worker: one shard). It stays up, idle while the
     // cluster runs, so that its invocations and the cluster's can take turns.
     const lone = await pinnedEdge(cleanups, 'lone', 0, join(dir, 'lone'), {})
-    await deploy(lone, wasm)
+    await deployMandelbrot(lone, wasm)
 
     // Two clustered pairs, one edge of each per core: edge-a (work-stealing) with edge-b, and
     // edge-s (static placement) with edge-t under another key. Invoked on edge-a and edge-s.
@@ -156,7 +144,7 @@ export const run: Bench = async (options) => {
         pinnedEdge(cleanups, names[1], 1, join(dir, names[1]), env)
       ])
       await converge(edges)
-      await deploy(edges[0], wasm)
+      await deployMandelbrot(edges[0], wasm)
       // Until the second has the module: a one-row Invoke on it (one item: one local shard).
       const probe = JSON.stringify({ dataset: [...dataset.slice(0, 7), 0] })
       const deadline = performance.now() + 30_000
