@@ -23,6 +23,7 @@ import {
   type ReplyMessage,
   type WorkerData
 } from './protocol.js'
+import { InputStaging } from './staging.js'
 
 /** Calls queued on one worker at most, so tiny calls do not pay a thread round trip each. */
 const MAX_PIPELINE = 64
@@ -56,19 +57,6 @@ const EWMA_WEIGHT = 0.2
 const HARD_DEADLINE_GRACE_MS = 50
 /** Native stack of each worker: QuickJS recursing near its own limit must never overflow it. */
 const WORKER_STACK_MB = 8
-/**
- * A Wasm call's input this large goes to its worker in shared memory: one copy here, where
- * posting it would clone it twice (serialised, then deserialised: about 3 ms for 4 MB). The
- * caller's buffer is untouched, so the call can still be requeued after a lost worker.
- */
-const SHARE_MIN_BYTES = 64 * 1024
-/**
- * Each worker has a shared staging buffer of up to this size, reused by one large input at a
- * time: copying 4 MB into reused memory takes ~0.25 ms, into fresh memory ~1.7 ms (page faults).
- * Larger inputs, and one arriving while the staging buffer is in use, get a shared buffer of their
- * own.
- */
-const STAGING_MAX_BYTES = 8 * 1024 * 1024
 
 /** Pool options; every field has a default. */
 export interface PoolOptions {
@@ -150,10 +138,8 @@ interface Slot {
   modules: Set<string>
   watchdog: NodeJS.Timeout | null
   ewmaMicros: number
-  /** Shared memory for one large input at a time (see STAGING_MAX_BYTES). */
-  staging: SharedArrayBuffer | null
-  /** The call whose input is in `staging` until its reply comes (0: free). */
-  stagingId: number
+  /** Its shared buffer for large Wasm inputs. */
+  staging: InputStaging
   /** Its warm JS and Python containers, as its last such reply said. */
   warm: WarmStats | null
   retired: boolean
@@ -304,8 +290,7 @@ export class WasmPool {
       modules: new Set(),
       watchdog: null,
       ewmaMicros: 0,
-      staging: null,
-      stagingId: 0,
+      staging: new InputStaging(),
       warm: null,
       retired: false,
       online: new Promise((resolve) => worker.once('online', () => resolve()))
@@ -385,7 +370,9 @@ export class WasmPool {
       key,
       runtime: fn.runtime,
       input:
-        call.transfer !== true && fn.runtime === 'wasm' ? this.share(slot, pending) : call.input,
+        call.transfer !== true && fn.runtime === 'wasm'
+          ? slot.staging.share(pending.id, call.input)
+          : call.input,
       timeoutMs: call.timeoutMs
     }
     // Only JS and Python functions see their context; a Wasm call posts less without it.
@@ -406,33 +393,6 @@ export class WasmPool {
     slot.modules.add(key)
     slot.inflight.push(pending)
     slot.batch.push(msg)
-  }
-
-  /**
-   * A Wasm call's input as it is posted: a large one is copied into shared memory (the worker's
-   * staging buffer when free), so posting it copies nothing more; the caller's own buffer is left
-   * as it was, so the call can still be requeued after a lost worker.
-   */
-  private share(slot: Slot, pending: Pending): Int32Array | Uint8Array {
-    const input = pending.call.input
-    const bytes = input.byteLength
-    if (bytes < SHARE_MIN_BYTES || input.buffer instanceof SharedArrayBuffer) return input
-    let buffer: SharedArrayBuffer
-    if (slot.stagingId === 0 && bytes <= STAGING_MAX_BYTES) {
-      if (slot.staging === null || slot.staging.byteLength < bytes) {
-        slot.staging = new SharedArrayBuffer(bytes)
-      }
-      buffer = slot.staging
-      slot.stagingId = pending.id
-    } else {
-      buffer = new SharedArrayBuffer(bytes)
-    }
-    const out =
-      input instanceof Int32Array
-        ? new Int32Array(buffer, 0, input.length)
-        : new Uint8Array(buffer, 0, bytes)
-    out.set(input)
-    return out
   }
 
   private send(slot: Slot): void {
@@ -526,7 +486,7 @@ export class WasmPool {
         return this.onWorkerLost(slot, `reply ${reply.id} out of order`, false)
       }
       slot.inflight.shift()
-      if (slot.stagingId === reply.id) slot.stagingId = 0
+      slot.staging.release(reply.id)
       slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
       if (reply.warm !== undefined) slot.warm = reply.warm
       if (reply.ok) pending.resolve(toResult(pending.fn, reply))

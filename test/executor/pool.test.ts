@@ -291,3 +291,22 @@ t.test(
     t.equal(two.stats().loads, 2, 'calls of unknown length go to the idle worker too')
   }
 )
+
+t.test(
+  'large inputs reach the workers through shared memory, intact, call after call',
+  async (t) => {
+    const big = Int32Array.from({ length: 100_000 }, (_, i) => i % 10)
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map(() => pool.run(seed, { input: big, timeoutMs: 5_000 }))
+    )
+    t.same(
+      runs.map((r) => r.result),
+      [450_000, 450_000, 450_000, 450_000]
+    )
+    t.equal(big.byteLength, 400_000, 'the caller keeps its input')
+    t.equal(
+      (await pool.run(seed, { input: big.subarray(10, 20_010), timeoutMs: 5_000 })).result,
+      90_000
+    )
+  }
+)
