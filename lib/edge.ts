@@ -31,7 +31,7 @@ import { rendezvous } from './cluster/rendezvous.js'
 import { openStore } from './registry/store.js'
 import { executeShard } from './rpc/execute.js'
 import type { PeerRpc } from './rpc/peer-rpc.js'
-import { localExecutor, remoteExecutor } from './scheduler/executors.js'
+import { localExecutor, remoteExecutor, type Executor } from './scheduler/executors.js'
 import type { Candidate } from './scheduler/placement.js'
 import { Scheduler, type MemberExecutor } from './scheduler/run.js'
 import { WasmPool, type PoolStats } from './executor/pool.js'
@@ -65,6 +65,8 @@ export class Edge {
   private parts: { pool: WasmPool; jobs: JobService } | null = null
   private mesh: Mesh | null = null
   private swarm: ClusterSwarm | null = null
+  /** One executor per member channel, made once (placement asks for them on every call). */
+  private readonly executors = new WeakMap<PeerRpc, Executor>()
 
   constructor(config: Config, options: EdgeOptions = {}) {
     this.config = config
@@ -137,7 +139,12 @@ export class Edge {
         workers: peer.info.workers,
         healthy: peer.healthy
       }
-      return [{ candidate, executor: remoteExecutor(peer.id, peer.info.name, rpc) }]
+      let executor = this.executors.get(rpc)
+      if (executor === undefined || executor.name !== peer.info.name) {
+        executor = remoteExecutor(peer.id, peer.info.name, rpc)
+        this.executors.set(rpc, executor)
+      }
+      return [{ candidate, executor }]
     })
   }
 

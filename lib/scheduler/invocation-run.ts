@@ -82,7 +82,15 @@ export class InvocationRun {
       this.reject = reject
     })
     this.deadline = performance.now() + 2 * invocation.timeoutMs + DEADLINE_SLACK_MS
-    this.lanes = plan.lanes.map((l) => ({ ...l, running: 0, out: false, doneMs: 0, doneItems: 0 }))
+    this.lanes = plan.lanes.map((l) => ({
+      executor: l.executor,
+      slots: l.slots,
+      rttMs: l.rttMs,
+      running: 0,
+      out: false,
+      doneMs: 0,
+      doneItems: 0
+    }))
     this.shards = plan.tasks.map((task) => ({
       task,
       attempts: [],
@@ -102,9 +110,17 @@ export class InvocationRun {
         this.launch(shard, this.lanes[plan.pinned[i] as number] as LaneState, false)
       }
     } else this.pump()
-    const deadline = setTimeout(() => this.finish(), this.deadline - performance.now())
-    this.timers.push(deadline)
-    if (this.shards.length > 1) this.timers.push(setInterval(() => this.backups(), BACKUP_CHECK_MS))
+    // One shard has its own deadline wherever it runs (the pool's watchdog, the RPC's timeout):
+    // the run's is armed for it only once it is re-run (the common call pays for no timer).
+    if (this.shards.length > 1) {
+      this.armDeadline()
+      this.timers.push(setInterval(() => this.backups(), BACKUP_CHECK_MS))
+    }
+  }
+
+  private armDeadline(): void {
+    if (this.timers.length > 0 || this.finished) return
+    this.timers.push(setTimeout(() => this.finish(), this.deadline - performance.now()))
   }
 
   /** Work-stealing: fills free slots, one shard per lane per round in rank order. */
@@ -236,6 +252,7 @@ export class InvocationRun {
       return this.pump()
     }
     const next = this.nextLane(shard)
+    this.armDeadline()
     if (next !== null && this.deadline - performance.now() > 1) this.launch(shard, next, false)
     else {
       shard.abandoned = true
