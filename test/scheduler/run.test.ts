@@ -178,11 +178,11 @@ t.test('a cheap input too big for one message stays one shard here, uncut', asyn
 })
 
 t.test('a costly function stays sharded, as wide as its work is worth', async (t) => {
-  // 100 µs per item: 300 items are 30 ms of work. Three executors of one slot each pull shards
-  // that taper (each 1/6 of what is left, at least 2 ms): 50, 42, 35, 29, 24, then 20s.
+  // 1 ms per item: 300 items are 300 ms of work. Three executors of one slot each pull shards
+  // that taper (each 1/6 of what is left, at least 20 ms): 50, 42, 35, 29, 24, then 20s.
   const costly: Behaviour = async (shard) => ({
     result: sumOf(shard, 0),
-    micros: 100 * shard.items
+    micros: 1_000 * shard.items
   })
   const [a, b, c] = [
     new Fake('', 'a', costly),
@@ -198,8 +198,8 @@ t.test('a costly function stays sharded, as wide as its work is worth', async (t
     [50, 42, 35, 29, 24, 20, 20, 20, 20, 20, 20]
   )
   t.same(new Set(again.shards.map((x) => x.edge)), new Set(['a', 'b', 'c']), 'all three pulled')
-  // 30 items are 3 ms: worth one shard of at least 2 ms.
-  t.equal((await s.run(invocation(oneTo(30)))).shards.length, 1)
+  // 3 items are 3 ms: worth one shard of at least 2 ms.
+  t.equal((await s.run(invocation(oneTo(3)))).shards.length, 1)
 })
 
 t.test('a member that has not replicated the module yet is not struck', async (t) => {

@@ -4,25 +4,25 @@ import type { Candidate } from '../../lib/scheduler/placement.js'
 import { width } from '../../lib/scheduler/width.js'
 import { type Behaviour, Fake, invocation, never, oneTo, scheduler, sumOf } from './fakes.js'
 
-/** Answers after `ms` of (fake) work, reporting 100 µs per item as its execution time. */
+/** Answers after `ms` of (fake) work, reporting 1 ms per item as its execution time. */
 const after =
   (ms: number): Behaviour =>
   (shard: ShardTask) =>
     new Promise<ShardRun>((resolve) =>
-      setTimeout(() => resolve({ result: sumOf(shard, 0), micros: 100 * shard.items }), ms)
+      setTimeout(() => resolve({ result: sumOf(shard, 0), micros: 1_000 * shard.items }), ms)
     )
 
-/** Answers at once, reporting 100 µs per item. */
+/** Answers at once, reporting 1 ms per item. */
 const costly: Behaviour = async (shard) => ({
   result: sumOf(shard, 0),
-  micros: 100 * shard.items
+  micros: 1_000 * shard.items
 })
 
 t.test('executors pull shards as they free up: a slow one takes fewer', async (t) => {
   const a = new Fake('', 'a', costly)
   const b = new Fake('b', 'b', after(30))
   const s = scheduler(a, [b])
-  await s.run(invocation(oneTo(300))) // learns 100 µs per item: 30 ms of work
+  await s.run(invocation(oneTo(300))) // learns 1 ms per item: 300 ms of work
   a.seen.length = 0
   b.seen.length = 0
   const out = await s.run(invocation(oneTo(300)))
@@ -32,10 +32,10 @@ t.test('executors pull shards as they free up: a slow one takes fewer', async (t
     out.shards.map((_, i) => i),
     'reduced in shard order'
   )
-  // Shards taper (each a quarter of what is left, at least 2 ms of work); b holds one at a time.
+  // Shards taper (each a quarter of what is left), at most 4 per slot; b holds one at a time.
   t.same(
     out.shards.map((x) => x.items),
-    [75, 57, 42, 32, 24, 20, 20, 15, 15]
+    [75, 57, 42, 32, 25, 25, 22, 22]
   )
   t.ok(b.seen.length <= 2, `b pulled ${b.seen.length}`)
   t.ok(a.seen.length >= 6, `a pulled ${a.seen.length}`)
@@ -117,11 +117,13 @@ t.test('width: a member takes part only when its round trip saves time', async (
   // 1 ms of work: one shard here.
   const one = width(ranked, { ...base, workMicros: 1_000 })
   t.same([names(one), one.sizes], [['a'], [10_000]])
-  // 20 ms: the 5 ms member pays off; 40 and 150 ms ones would return after this edge is done.
-  // Shards taper from a quarter of the items (2 slots) down to 2 ms of work (1,000 items).
-  const twenty = width(ranked, { ...base, workMicros: 20_000 })
-  t.same(names(twenty), ['a', 'near'])
-  t.same(twenty.sizes, [2_500, 1_875, 1_407, 1_055, 1_000, 1_000, 1_163])
+  // 20 ms: worth one shard here (a shard that members take part in carries at least 20 ms).
+  t.same(width(ranked, { ...base, workMicros: 20_000 }).sizes, [10_000])
+  // 50 ms: the 5 ms member pays off; 40 and 150 ms ones would return after this edge is done.
+  // Shards taper from a quarter of the items (2 slots), at least 20 ms (4,000 items) each.
+  const fifty = width(ranked, { ...base, workMicros: 50_000 })
+  t.same(names(fifty), ['a', 'near'])
+  t.same(fifty.sizes, [4_000, 3_000, 3_000])
   // 500 ms: every member; the far ones hold more shards at once to cover their round trip.
   const long = width(ranked, { ...base, workMicros: 500_000 })
   t.same(names(long), ['a', 'near', 'mid', 'far'])
@@ -129,19 +131,19 @@ t.test('width: a member takes part only when its round trip saves time', async (
     long.lanes.map((l) => l.slots),
     [1, 1, 2, 3]
   )
-  // An eighth of the items first (4 slots), down to 1/128 of the work (79 items); the rest of
-  // 128 in two halves.
+  // An eighth of the items first (4 slots), down to 20 ms of work (500 items); the rest of 926
+  // in two halves.
   t.same(
     long.sizes,
-    [
-      1_250, 1_094, 957, 838, 733, 641, 561, 491, 430, 376, 329, 288, 252, 220, 193, 169, 148, 129,
-      113, 99, 87, 79, 79, 79, 79, 79, 79, 64, 64
-    ]
+    [1_250, 1_094, 957, 838, 733, 641, 561, 500, 500, 500, 500, 500, 500, 463, 463]
   )
   t.equal(
     long.sizes.reduce((a, b) => a + b, 0),
     10_000
   )
+  // --max-shards 1: one shard here, whatever the work.
+  const self = [candidate('a', 0, true)].map((c) => ({ ...c, workers: 2 }))
+  t.same(width(self, { ...base, workMicros: 500_000, maxShards: 1 }).sizes, [10_000])
   // Not known yet: everyone, one even shard per slot.
   const unknown = width(ranked, { ...base, workMicros: null })
   t.same([names(unknown).length, unknown.sizes], [4, [2_500, 2_500, 2_500, 2_500]])
