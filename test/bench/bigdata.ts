@@ -219,6 +219,9 @@ export const run: Bench = async (options) => {
       `  ratios: three edges i32le / in-process ${ratio.toFixed(1)}x, JSON / i32le ${jsonRatio.toFixed(2)}x, ` +
         `three edges / lone edge (i32le) ${(meshI32le.ms / loneI32le.ms).toFixed(2)}x`
     )
+    // Bytes of body per second, end to end (request sent to answer parsed).
+    const mbps = i32le.length / 1e6 / (meshI32le.ms / 1000)
+    console.log(`  three edges, i32le: ${mbps.toFixed(0)} MB/s of body end to end (target ≥ 400)`)
 
     return {
       figures: {
@@ -233,10 +236,19 @@ export const run: Bench = async (options) => {
           edges_used: meshI32le.edges.length,
           backups: meshI32le.backups,
           ratio: round(ratio),
-          json_ratio: round(jsonRatio)
+          json_ratio: round(jsonRatio),
+          edges_i32le_mb_per_s: round(mbps)
         }
       },
-      targets: []
+      targets: [
+        {
+          name: '1e6 ints as i32le over 3 edges, MB/s of body',
+          value: round(mbps, 0),
+          limit: 400,
+          better: 'higher',
+          unit: 'MB/s'
+        }
+      ]
     }
   } finally {
     await cleanups.run()
