@@ -16,8 +16,11 @@ const BACKUP_SLOWER_THAN_MEDIAN = 2
 const BACKUP_MIN_MS = 50
 /** An endgame backup must be expected to answer this much sooner (share of its own time)... */
 const ENDGAME_GAIN = 0.25
-/** ...and at least this many ms sooner. */
-const ENDGAME_MIN_GAIN_MS = 1
+/**
+ * ...and at least this many ms sooner: duplicated work must buy something, and a member a LAN
+ * away (a few ms) is not worth overtaking for a shard of microseconds.
+ */
+const ENDGAME_MIN_GAIN_MS = 10
 
 /** An executor as one invocation uses it. */
 export interface LaneState {

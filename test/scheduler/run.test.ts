@@ -127,6 +127,18 @@ t.test('no shard by the deadline: INVOCATION_TIMEOUT', async (t) => {
   t.equal((err as SwarmError).status, 504)
 })
 
+t.test(
+  'one shard that never answers: INVOCATION_TIMEOUT at the deadline all the same',
+  async (t) => {
+    const a = new Fake('', 'a', never)
+    const err = await scheduler(a, [])
+      .run(invocation(oneTo(4), { timeoutMs: 20, reduce: 'none' }))
+      .catch((e: unknown) => e)
+    t.equal((err as SwarmError).code, 'INVOCATION_TIMEOUT')
+    t.equal(a.seen.length, 1)
+  }
+)
+
 t.test('what does not shard runs as one shard here', async (t) => {
   for (const over of [{ reduce: 'none' as const }, { module: null }]) {
     const a = new Fake('', 'a', answers())
