@@ -99,9 +99,6 @@ export function width(ranked: readonly Candidate[], options: WidthOptions): Widt
   const { items, workMicros, maxShards } = options
   if (self === undefined || items === 0) return { lanes: [], sizes: [] }
   const slotsIn = (chosen: readonly Candidate[]) => chosen.reduce((n, c) => n + slotsOf(c), 0)
-  // Members hold at most a message's worth: at least the message cap's count of shards.
-  const maxItems = (withMembers: boolean) =>
-    withMembers ? Math.max(1, Math.floor(items / Math.max(1, options.minShards))) : items
   if (workMicros === null) {
     // Cut to fit messages even here: any shard may be re-run on a member.
     const count = Math.min(items, Math.max(Math.min(slotsIn(ranked), maxShards), options.minShards))
@@ -137,7 +134,9 @@ export function width(ranked: readonly Candidate[], options: WidthOptions): Widt
   )
   // At most SHARDS_PER_SLOT per slot: the tail's floor rises until the taper fits.
   const cap = Math.min(maxShards, SHARDS_PER_SLOT * slots)
-  const limits = { minItems: Math.ceil(least / perItem), maxItems: maxItems(chosen.length > 1) }
+  // Members hold at most a message's worth: at least the message cap's count of shards.
+  const maxItems = Math.max(1, Math.floor(items / Math.max(1, options.minShards)))
+  const limits = { minItems: Math.ceil(least / perItem), maxItems }
   let sizes = taper(items, slots, { ...limits, maxShards })
   while (sizes.length > cap && limits.minItems < limits.maxItems) {
     limits.minItems = Math.ceil(limits.minItems * 1.25)
