@@ -239,9 +239,18 @@ export class InvocationRun {
     const executor = attempt.lane.executor
     this.options.observer?.shard(executor.id === '' ? 'local' : 'remote', 'failed')
     this.logAttempt(shard, attempt, err instanceof SwarmError ? err.code : 'INTERNAL')
-    if (this.finished || shard.output !== null) return this.pump()
+    if (this.finished) return
     const error = err instanceof SwarmError ? err : new SwarmError('INTERNAL', String(err))
     shard.failures.push({ edge: executor.name, code: error.code })
+    if (shard.output !== null) {
+      // Overtaken, then failed: noted in the report; a member that failed for a reason of its
+      // own (a forged answer, a lost connection) is struck and out all the same.
+      if (executor.id !== '' && error.kind !== 'client' && error.kind !== 'function') {
+        if (error.code !== 'WASM_UNAVAILABLE') this.options.strike?.(executor.id)
+        attempt.lane.out = true
+      }
+      return this.pump()
+    }
     shard.lastError = error
     // A function error is the function's: final, unless the run was cut short by our deadline.
     const cutShort = error.code === 'FUNCTION_TIMEOUT' && timeoutMs < this.invocation.timeoutMs

@@ -142,6 +142,11 @@ export function width(ranked: readonly Candidate[], options: WidthOptions): Widt
     limits.minItems = Math.ceil(limits.minItems * 1.25)
     sizes = taper(items, slots, { ...limits, maxShards })
   }
+  if (sizes.length <= slotsOf(self)) {
+    // Too little work for members to get a shard of their own: this edge's workers share it.
+    const count = Math.min(slotsOf(self), items, maxShards)
+    return { lanes: [{ candidate: self, slots: slotsOf(self) }], sizes: even(items, count) }
+  }
   const first = workMicros / (2 * slots)
   const lanes = chosen.map((c) => {
     const prefetch = c.self

@@ -94,8 +94,22 @@ t.test('a member forging shard results is never counted', async (t) => {
     failures: { edge: string; code: string }[]
   }[]
   t.ok(asked > 0, 'the rogue was given shards')
+  // Every attempt the rogue answered was refused (edge-a logs each attempt as it settles, also
+  // one overtaken meanwhile by a backup here).
+  const requestId = answer.headers['x-amzn-requestid']
+  const refused = await eventually('every rogue attempt logged', async () => {
+    const attempts = a
+      .logs()
+      .filter((l) => l.msg === 'shard' && l.requestId === requestId && l.edge === 'rogue')
+    return attempts.length === asked ? attempts : undefined
+  })
+  t.same(
+    refused.map((l) => l.outcome),
+    refused.map(() => 'PEER_FAILED'),
+    'each forged answer was refused'
+  )
   const forged = shards.filter((s) => s.failures.some((f) => f.edge === 'rogue'))
-  t.equal(forged.length, asked, 'each forged answer was refused')
+  t.ok(forged.length > 0 && forged.length <= asked)
   for (const shard of forged) {
     t.same(shard.failures, [{ edge: 'rogue', code: 'PEER_FAILED' }])
     t.equal(shard.edge, 'edge-a', 're-run on a real executor')
