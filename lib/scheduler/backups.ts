@@ -22,13 +22,17 @@ const ENDGAME_GAIN = 0.25
  */
 const ENDGAME_MIN_GAIN_MS = 10
 
-/** An executor as one invocation uses it. */
-export interface LaneState {
+/** An executor an invocation may use, in rank order: how many shards it may hold at once. */
+export interface LaneSpec {
   executor: Executor
   /** Shards it may hold at once (pulled as it frees up). */
   slots: number
   /** Its round trip, ms (0 for this edge). */
   rttMs: number
+}
+
+/** A lane as one invocation runs it. */
+export interface LaneState extends LaneSpec {
   running: number
   /** Failed a shard for a reason of its own: it gets no more of this invocation's shards. */
   out: boolean

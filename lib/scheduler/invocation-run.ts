@@ -7,10 +7,11 @@ import {
   expectedMs,
   stragglerBackups,
   type Attempt,
+  type LaneSpec,
   type LaneState,
   type ShardState
 } from './backups.js'
-import type { Executor, ShardRun, ShardTask } from './executors.js'
+import type { ShardRun, ShardTask } from './executors.js'
 import type { Invocation, InvocationResult, Progress, SchedulerOptions } from './run.js'
 import { keyOf } from '../runtimes/contract.js'
 import { answerOf, type Settled } from './answer.js'
@@ -43,14 +44,6 @@ function watch(run: InvocationRun): void {
     const now = performance.now()
     for (const each of watched) each.expire(now)
   }, DEADLINE_SWEEP_MS)
-}
-
-/** An executor an invocation may use, in rank order: how many shards it may hold at once. */
-export interface LaneSpec {
-  executor: Executor
-  slots: number
-  /** Its round trip, ms (0 for this edge). */
-  rttMs: number
 }
 
 /** How an invocation runs: its shards, the executors that take them, how shards find them. */
@@ -105,10 +98,10 @@ export class InvocationRun {
       this.reject = reject
     })
     this.deadline = performance.now() + 2 * invocation.timeoutMs + DEADLINE_SLACK_MS
-    this.lanes = plan.lanes.map((l) => ({
-      executor: l.executor,
-      slots: l.slots,
-      rttMs: l.rttMs,
+    this.lanes = plan.lanes.map(({ executor, slots, rttMs }) => ({
+      executor,
+      slots,
+      rttMs,
       running: 0,
       out: false,
       doneMs: 0,

@@ -6,7 +6,8 @@ import { keyOf, type CallContext, type Executable } from '../runtimes/contract.j
 import type { FunctionRecord, Reduce, ShardConfig } from '../wire/messages.js'
 import { ShardCosts } from './costs.js'
 import type { Executor, ShardTask } from './executors.js'
-import { InvocationRun, type LaneSpec, type Plan } from './invocation-run.js'
+import type { LaneSpec } from './backups.js'
+import { InvocationRun, type Plan } from './invocation-run.js'
 import { place, rank, ranges, type Candidate } from './placement.js'
 import { width } from './width.js'
 import { shardEvent, type JsonEvent, type Reduced } from './shards.js'
@@ -173,8 +174,8 @@ export class Scheduler {
     // One local shard with the whole input: its items are what the cost model learns from.
     const wholeItems = abi === 'v1' ? input.length : Math.max(items, 1)
     const key = keyOf(invocation.fn)
-    const wholeMicros = this.costs.estimate(key, wholeItems)
     const perItemMicros = this.costs.estimate(key, 1)
+    const wholeMicros = perItemMicros === null ? null : perItemMicros * wholeItems
     const whole: Plan = {
       tasks: [
         {
@@ -195,7 +196,7 @@ export class Scheduler {
     let sizes: number[]
     if (this.options.placement === 'static') {
       // One shard per executor slot, each placed up front (the first round's behaviour).
-      const estimate = this.costs.estimate(key, items)
+      const estimate = perItemMicros === null ? null : perItemMicros * items
       const worth =
         estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
       if (worth === 1) return whole
@@ -210,7 +211,7 @@ export class Scheduler {
     } else {
       const cut = width(ranked, {
         items,
-        workMicros: this.costs.estimate(key, items),
+        workMicros: perItemMicros === null ? null : perItemMicros * items,
         minShardMicros: MIN_SHARD_MICROS,
         maxShards: this.options.maxShards,
         minShards
@@ -224,18 +225,19 @@ export class Scheduler {
     let at = 0
     const cuts = sizes.map((size) => ({ start: at, end: (at += size) }))
     const tasks = cuts.map(({ start, end }, index): ShardTask => {
-      if (event !== null) return { index, input: shardEvent(event, start, end), items: end - start }
+      const size = end - start
+      const expected = perItemMicros === null ? {} : { expectedMicros: perItemMicros * size }
+      if (event !== null)
+        return { index, input: shardEvent(event, start, end), items: size, ...expected }
       const from = headerItems + start
       const to = headerItems + end
-      if (headerItems === 0) return { index, input: input.subarray(from, to), items: end - start }
-      const shard = new Int32Array(headerItems + end - start)
+      if (headerItems === 0)
+        return { index, input: input.subarray(from, to), items: size, ...expected }
+      const shard = new Int32Array(headerItems + size)
       shard.set(input.subarray(0, headerItems))
       shard.set(input.subarray(from, to), headerItems)
-      return { index, input: shard, items: end - start }
+      return { index, input: shard, items: size, ...expected }
     })
-    const withExpected = tasks.map((task) =>
-      perItemMicros === null ? task : { ...task, expectedMicros: perItemMicros * task.items }
-    )
-    return { tasks: withExpected, lanes, pinned, perItemMicros }
+    return { tasks, lanes, pinned, perItemMicros }
   }
 }

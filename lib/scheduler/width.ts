@@ -3,7 +3,7 @@
  * weighing each member's round trip against the work it would take over. Pure: it sees ranked
  * candidates (see placement.ts) and the work the cost model expects.
  */
-import type { Candidate } from './placement.js'
+import { ranges, type Candidate } from './placement.js'
 
 /** The smallest shard of known work is 1/16 of a slot's share of it... */
 export const TAIL_SHARES_PER_SLOT = 16
@@ -76,11 +76,9 @@ export function taper(
   return sizes
 }
 
-/** `count` sizes as even as possible (the first ones one longer). */
-function even(items: number, count: number): number[] {
-  const size = Math.floor(items / count)
-  return Array.from({ length: count }, (_, i) => size + (i < items % count ? 1 : 0))
-}
+/** `count` sizes as even as possible (placement's contiguous ranges). */
+const even = (items: number, count: number): number[] =>
+  ranges(items, count).map((r) => r.end - r.start)
 
 /**
  * How wide a call runs.
