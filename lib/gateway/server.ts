@@ -352,7 +352,10 @@ function traceOf(text: string): string[] {
 function send(res: ServerResponse, reply: Reply, requestId: string, closing: boolean): void {
   if (res.headersSent) return
   let body: Buffer | undefined
-  const headers: Record<string, string> = { 'x-amzn-requestid': requestId, ...reply.headers }
+  const headers: Record<string, string | string[]> =
+    reply.headers === undefined
+      ? { 'x-amzn-requestid': requestId }
+      : { 'x-amzn-requestid': requestId, ...reply.headers }
   if (reply.body instanceof Uint8Array) {
     body = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
     headers['content-type'] ??= 'application/octet-stream'
@@ -360,6 +363,8 @@ function send(res: ServerResponse, reply: Reply, requestId: string, closing: boo
     body = Buffer.from(JSON.stringify(reply.body))
     headers['content-type'] ??= 'application/json'
   }
+  // A length, as AWS sends, rather than chunks: fewer bytes, and one buffer to write.
+  if (body !== undefined) headers['content-length'] = String(body.length)
   if (closing) headers.connection = 'close'
   res.writeHead(reply.status, headers)
   // A small body goes as a latin1 string (byte for byte): Node then writes it with the headers

@@ -33,8 +33,14 @@ export function answerOf(
     failures: s.failures,
     backup: s.winner?.backup ?? false
   }))
-  const outputs = settled.flatMap((s) => (s.output === null ? [] : [s.output]))
-  const logs = outputs.map((o) => o.logs ?? '').join('')
+  // Loops, not flatMap and join: this runs once per Invoke, however short.
+  const outputs: ShardRun[] = []
+  let logs = ''
+  for (const s of settled) {
+    if (s.output === null) continue
+    outputs.push(s.output)
+    if (s.output.logs !== undefined) logs += s.output.logs
+  }
   const partial = missing.length > 0
   if (abi === 'v2' || (abi === 'json' && settled.length === 1)) {
     const payload = outputs[0]?.payload ?? new Uint8Array(0)

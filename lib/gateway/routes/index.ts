@@ -23,7 +23,9 @@ export function edgeRoutes(
   const urls = functionUrlRoutes(ctx, auth)
   return {
     hosted: urls.hosted,
+    // Invoke first: it is the hot path, and no other route's pattern matches its paths.
     routes: [
+      ...invokeRoutes(ctx),
       ...urls.routes,
       ...urlConfigRoutes(ctx),
       ...healthRoutes(ctx),
@@ -31,7 +33,6 @@ export function edgeRoutes(
       ...updateRoutes(ctx),
       ...versionRoutes(ctx),
       ...eventInvokeRoutes(ctx),
-      ...invokeRoutes(ctx),
       ...jobRoutes(ctx),
       ...scheduleRoutes(ctx),
       ...clusterRoutes(ctx),

@@ -170,13 +170,18 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           }
           return { status, headers, body: outcome.payload }
         }
-        const body = await ctx.json.encode({
-          result: outcome.result,
-          partial: outcome.partial,
-          ...(outcome.partial ? { missing: outcome.missing } : {}),
-          shards: outcome.shards
-        })
-        return { status, headers: { ...headers, 'content-type': 'application/json' }, body }
+        const body = await ctx.json.encode(
+          outcome.partial
+            ? {
+                result: outcome.result,
+                partial: true,
+                missing: outcome.missing,
+                shards: outcome.shards
+              }
+            : { result: outcome.result, partial: false, shards: outcome.shards }
+        )
+        headers['content-type'] = 'application/json'
+        return { status, headers, body }
       }
     }
   ]
