@@ -408,7 +408,8 @@ export class WasmPool {
     }
     slot.port.postMessage(batch, transfer)
     Atomics.add(slot.flags, STATE.doorbell, 1)
-    Atomics.notify(slot.flags, STATE.doorbell)
+    // A spinning worker sees the doorbell by itself: only a sleeping one needs the wake-up.
+    if (Atomics.load(slot.flags, STATE.sleeping) === 1) Atomics.notify(slot.flags, STATE.doorbell)
     // A call cannot time out sooner than its timeout after being sent; the check re-arms itself.
     if (slot.watchdog === null) this.armWatchdog(slot, this.shortestTimeout(slot))
     if (this.spinMicros > 0) this.startPolling()

@@ -72,8 +72,9 @@ export interface WorkerData {
 
 /**
  * The shared state between the pool and one worker. Int32 slots: the doorbell (bumped by the main
- * thread after posting calls, so the worker can sleep on it) and the id of the running call (0
- * when none); a BigInt64 slot: when that call started (process.hrtime, ns). The pool's deadline
- * check reads these, so a deadline counts from the real start of the call, not from its dispatch.
+ * thread after posting calls, so the worker can sleep on it), the id of the running call (0
+ * when none) and whether the worker sleeps on the doorbell (1) or spins (0: no wake-up needed);
+ * a BigInt64 slot: when that call started (process.hrtime, ns). The pool's deadline check reads
+ * these, so a deadline counts from the real start of the call, not from its dispatch.
  */
-export const STATE = { bytes: 16, doorbell: 0, runningId: 1, startedNs: 1 } as const
+export const STATE = { bytes: 24, doorbell: 0, runningId: 1, startedNs: 1, sleeping: 4 } as const

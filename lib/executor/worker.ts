@@ -90,7 +90,11 @@ async function serve(port: MessagePort): Promise<never> {
     const idleSince = performance.now()
     const spinUntil = idleSince + spin / 1000
     while (Atomics.load(flags, STATE.doorbell) === seen && performance.now() < spinUntil);
+    // Said before waiting, and the doorbell checked again by the wait itself: a call posted
+    // after this store sees it and wakes us; one posted before it fails the wait's comparison.
+    Atomics.store(flags, STATE.sleeping, 1)
     Atomics.wait(flags, STATE.doorbell, seen)
+    Atomics.store(flags, STATE.sleeping, 0)
     const gap = (performance.now() - idleSince) * 1000
     spin = gap > cap ? spinMicros : Math.min(cap, Math.max(spinMicros, 2 * gap))
     seen = Atomics.load(flags, STATE.doorbell)
