@@ -323,6 +323,9 @@ export class WasmPool {
       if (slot.inflight.length <= limit >> 1 && !this.busyWithLongCall(slot)) {
         while (slot.inflight.length < limit && this.queueHead < this.queue.length) {
           const pending = this.queue[this.queueHead] as Pending
+          // Nor here: an idle worker is not woken for a short call while a hot one has room
+          // (spilling short JS calls onto a second worker halved the requests/s on two cores).
+          if (slot.inflight.length === 0 && this.hotWorkerTakes(pending)) break
           this.queue[this.queueHead++] = undefined as unknown as Pending
           this.add(slot, pending)
         }
