@@ -85,7 +85,8 @@ export function functionRef(reference: string, url: URL): FunctionRef {
   if (name === undefined || name === '' || parts.length - Math.max(at + 1, 0) > 2) {
     throw FUNCTION_NOT_FOUND(reference)
   }
-  const inQuery = url.searchParams.get('Qualifier') ?? undefined
+  // No query, no URLSearchParams to build (the usual Invoke).
+  const inQuery = url.search === '' ? undefined : (url.searchParams.get('Qualifier') ?? undefined)
   if (inPath !== undefined && inQuery !== undefined && inPath !== inQuery) {
     throw INVALID_PARAMETER(
       'Qualifier',
