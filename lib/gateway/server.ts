@@ -351,25 +351,29 @@ function traceOf(text: string): string[] {
 
 function send(res: ServerResponse, reply: Reply, requestId: string, closing: boolean): void {
   if (res.headersSent) return
-  let body: Buffer | undefined
   const headers: Record<string, string | string[]> =
     reply.headers === undefined
       ? { 'x-amzn-requestid': requestId }
       : { 'x-amzn-requestid': requestId, ...reply.headers }
+  // A small body goes as a string with the headers, in one write; bytes as latin1 (byte for
+  // byte), JSON as the UTF-8 of its text. A length, as AWS sends, rather than chunks.
+  let body: Buffer | string | undefined
+  let encoding: BufferEncoding = 'latin1'
   if (reply.body instanceof Uint8Array) {
-    body = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
+    const bytes = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength)
     headers['content-type'] ??= 'application/octet-stream'
+    headers['content-length'] = String(bytes.length)
+    body = bytes.length <= ONE_WRITE_BYTES ? bytes.toString('latin1') : bytes
   } else if (reply.body !== undefined) {
-    body = Buffer.from(JSON.stringify(reply.body))
+    const text = JSON.stringify(reply.body)
+    const length = Buffer.byteLength(text)
     headers['content-type'] ??= 'application/json'
+    headers['content-length'] = String(length)
+    body = length <= ONE_WRITE_BYTES ? text : Buffer.from(text)
+    encoding = 'utf8'
   }
-  // A length, as AWS sends, rather than chunks: fewer bytes, and one buffer to write.
-  if (body !== undefined) headers['content-length'] = String(body.length)
   if (closing) headers.connection = 'close'
   res.writeHead(reply.status, headers)
-  // A small body goes as a latin1 string (byte for byte): Node then writes it with the headers
-  // in one write, instead of gathering the two for writev.
-  if (body !== undefined && body.length <= ONE_WRITE_BYTES)
-    res.end(body.toString('latin1'), 'latin1')
+  if (typeof body === 'string') res.end(body, encoding)
   else res.end(body)
 }

@@ -170,18 +170,19 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
           }
           return { status, headers, body: outcome.payload }
         }
-        const body = await ctx.json.encode(
-          outcome.partial
-            ? {
-                result: outcome.result,
-                partial: true,
-                missing: outcome.missing,
-                shards: outcome.shards
-              }
-            : { result: outcome.result, partial: false, shards: outcome.shards }
-        )
+        const answer = outcome.partial
+          ? {
+              result: outcome.result,
+              partial: true,
+              missing: outcome.missing,
+              shards: outcome.shards
+            }
+          : { result: outcome.result, partial: false, shards: outcome.shards }
         headers['content-type'] = 'application/json'
-        return { status, headers, body }
+        // A number is the usual result: the gateway writes its JSON. Arrays may be large, and are
+        // encoded off this thread when they are.
+        if (typeof outcome.result === 'number') return { status, headers, body: answer }
+        return { status, headers, body: await ctx.json.encode(answer) }
       }
     }
   ]
