@@ -12,15 +12,16 @@ import {
 import { startDht } from '../support/processes.js'
 
 /**
- * A member 150 ms away (the SWARMLAMBDA_TEST_RPC_DELAY_MS hook on edge-b): its shard of a call
+ * A member 400 ms away (the SWARMLAMBDA_TEST_RPC_DELAY_MS hook on edge-b): its shard of a call
  * whose cost is not known yet is backed up here once this edge is idle; once the cost is known,
- * a short call never goes to it, a long one does.
+ * a short call never goes to it, a long one does. (At 150 ms, a loaded CI machine could slow
+ * this edge's own first shards enough that a backup was not worth it, and edge-b's answers won.)
  */
 const MANDELBROT = new URL('../../../functions/build/mandelbrot.wasm', import.meta.url)
 const [WIDTH, ITERATIONS] = [20, 5_000]
 /** Inside the main cardioid: every pixel runs all iterations, so every row costs the same. */
 const REGION = [-400_000, -200_000, 0, 200_000]
-const DELAY_MS = 150
+const DELAY_MS = 400
 
 interface Shard {
   edge: string | null
@@ -43,7 +44,7 @@ async function invoke(edge: TestEdge, rows: number) {
   return answer.body as { result: number[]; shards: Shard[] }
 }
 
-t.test('placement weighs a member 150 ms away against the work', async (t) => {
+t.test('placement weighs a member 400 ms away against the work', async (t) => {
   const { bootstrap } = await startDht(t)
   const root = t.testdir({ a: {}, b: {} })
   const key = 'fa'.repeat(32)
@@ -100,17 +101,17 @@ t.test('placement weighs a member 150 ms away against the work', async (t) => {
     "edge-b's shards (every other one) answered by their backups"
   )
 
-  // Known now: a call of a few ms is not worth 150 ms; it never goes to edge-b.
+  // Known now: a call of a few ms is not worth 400 ms; it never goes to edge-b.
   for (let i = 0; i < 3; i++) {
     const short = await invoke(a, 40)
     t.ok(short.result.every((n) => n === ITERATIONS))
     t.same(new Set(short.shards.map((s) => s.edge)), new Set(['edge-a']), 'short: edge-a only')
   }
 
-  // A call long enough to gain from edge-b uses it: 150 ms plus two of its first shards (an
-  // eighth of the work each, 2 + 2 workers) within the work ÷ 2, i.e. ≥ 600 ms of work. A row
-  // is ~0.28 ms of work on this machine kind: 5,000 rows are ~1.4 s.
-  const rows = 5_000
+  // A call long enough to gain from edge-b uses it: 400 ms plus two of its first shards (an
+  // eighth of the work each, 2 + 2 workers) within the work ÷ 2, i.e. ≥ 1.6 s of work. A row
+  // is ~0.28 ms of work on this machine kind: 10,000 rows are ~2.8 s.
+  const rows = 10_000
   await invoke(a, rows) // teaches the cost at this size too
   const long = await invoke(a, rows)
   t.equal(long.result.length, rows * WIDTH)
