@@ -25,7 +25,12 @@ import { mutate, Rng } from './support.js'
 
 const SEED = 0x49c_8002
 const SUM = wat(`(module (memory (export "memory") 1) ${SUM_EXECUTE})`)
-/** A sum that spins 2,000 rounds per item: enough work that an invocation is worth sharding. */
+/**
+ * A sum that spins 20,000 rounds per item (20,000 items: ~0.7 s here): enough work that, once
+ * its cost is known, placement takes the member in (its round trip and two of its shards within
+ * the work per local worker). At 2,000 only the first call, whose cost is unknown, used both
+ * edges, and a loaded machine could have this edge's endgame overtake the member's shards.
+ */
 const SLOW_SUM = wat(`(module (memory (export "memory") 1)
   (func (export "execute") (param $ptr i32) (param $len i32) (result i32)
     (local $i i32) (local $sum i32) (local $spin i32)
@@ -33,7 +38,7 @@ const SLOW_SUM = wat(`(module (memory (export "memory") 1)
       (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
       (local.set $sum (i32.add (local.get $sum)
         (i32.load (i32.add (local.get $ptr) (i32.shl (local.get $i) (i32.const 2))))))
-      (local.set $spin (i32.const 2000))
+      (local.set $spin (i32.const 20000))
       (loop $s (local.set $spin (i32.sub (local.get $spin) (i32.const 1))) (br_if $s (local.get $spin)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next)))
