@@ -324,7 +324,8 @@ export class WasmPool {
         while (slot.inflight.length < limit && this.queueHead < this.queue.length) {
           const pending = this.queue[this.queueHead] as Pending
           // Nor here: an idle worker is not woken for a short call while a hot one has room
-          // (spilling short JS calls onto a second worker halved the requests/s on two cores).
+          // (spilling a function URL's short JS calls onto a second worker, each often a
+          // wake-up, cost it about a third of its requests/s on two cores).
           if (slot.inflight.length === 0 && this.hotWorkerTakes(pending)) break
           this.queue[this.queueHead++] = undefined as unknown as Pending
           this.add(slot, pending)
