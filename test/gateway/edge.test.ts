@@ -45,6 +45,7 @@ type Asserts = Pick<typeof t, 'equal' | 'match'>
 function awsError(t: Asserts, answer: Answer, status: number, type: string, message?: RegExp) {
   t.equal(answer.status, status, `status ${status}`)
   t.equal(answer.headers['x-amzn-errortype'], type)
+  t.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.text)))
   const body = answer.json()
   t.equal(body.Type, status >= 500 ? 'Service' : 'User')
   t.equal(body.message, body.Message)
@@ -83,6 +84,10 @@ t.test("the seed's module: deploy, invoke on the AWS path, and as a seed job", a
   t.equal(answer.status, 200)
   t.equal(answer.headers['x-amz-executed-version'], '$LATEST')
   t.match(answer.headers['x-amzn-requestid'], /^[0-9a-f-]{36}$/)
+  // Framed as AWS frames it: a length, not chunks.
+  t.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.text)))
+  t.equal(answer.headers['transfer-encoding'], undefined)
+  t.equal(answer.headers['content-type'], 'application/json')
   const body = answer.json()
   t.equal(body.result, 100)
   t.equal(body.partial, false)
