@@ -21,9 +21,6 @@ import {
   type Settled
 } from './settings.js'
 
-/** Functions whose $LATEST stays prepared (as many as compiled executables are cached). */
-const PREPARED_CAPACITY = 256
-
 /** A deploy request, from either API, parsed but not yet checked. */
 export interface DeployRequest extends Settings {
   name: string
@@ -45,7 +42,8 @@ export interface Resolved {
  */
 export class FunctionService {
   private readonly ready = new CompiledCache<Executable>()
-  private readonly latest = new Map<FunctionRecord, Promise<Resolved>>()
+  /** $LATEST prepared, per stored record: a change to a function is a new record. */
+  private readonly latest = new CompiledCache<Resolved, FunctionRecord>()
 
   constructor(
     private readonly registry: Registry,
@@ -113,20 +111,7 @@ export class FunctionService {
    */
   prepare(stored: FunctionRecord, version = '$LATEST'): Promise<Resolved> {
     if (version !== '$LATEST') return this.prepareNow(stored, version)
-    // $LATEST, the hot path: once per stored record (a change to a function is a new record).
-    const hit = this.latest.get(stored)
-    if (hit !== undefined) {
-      this.latest.delete(stored) // re-inserted: most recently used last
-      this.latest.set(stored, hit)
-      return hit
-    }
-    const preparing = this.prepareNow(stored, version)
-    this.latest.set(stored, preparing)
-    preparing.catch(() => this.latest.get(stored) === preparing && this.latest.delete(stored))
-    if (this.latest.size > PREPARED_CAPACITY) {
-      this.latest.delete(this.latest.keys().next().value as FunctionRecord)
-    }
-    return preparing
+    return this.latest.get(stored, () => this.prepareNow(stored, version)) // the hot path
   }
 
   private async prepareNow(stored: FunctionRecord, version: string): Promise<Resolved> {

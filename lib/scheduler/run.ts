@@ -175,7 +175,9 @@ export class Scheduler {
     const wholeItems = abi === 'v1' ? input.length : Math.max(items, 1)
     const key = keyOf(invocation.fn)
     const perItemMicros = this.costs.estimate(key, 1)
-    const wholeMicros = perItemMicros === null ? null : perItemMicros * wholeItems
+    /** What `n` items should take (µs), when the function's cost is known. */
+    const micros = (n: number) => (perItemMicros === null ? null : perItemMicros * n)
+    const wholeMicros = micros(wholeItems)
     const whole: Plan = {
       tasks: [
         {
@@ -196,7 +198,7 @@ export class Scheduler {
     let sizes: number[]
     if (this.options.placement === 'static') {
       // One shard per executor slot, each placed up front (the first round's behaviour).
-      const estimate = perItemMicros === null ? null : perItemMicros * items
+      const estimate = micros(items)
       const worth =
         estimate === null ? Infinity : Math.max(1, Math.floor(estimate / MIN_SHARD_MICROS))
       if (worth === 1) return whole
@@ -211,7 +213,7 @@ export class Scheduler {
     } else {
       const cut = width(ranked, {
         items,
-        workMicros: perItemMicros === null ? null : perItemMicros * items,
+        workMicros: micros(items),
         minShardMicros: MIN_SHARD_MICROS,
         maxShards: this.options.maxShards,
         minShards
