@@ -23,6 +23,7 @@ import {
   type ReplyMessage,
   type WorkerData
 } from './protocol.js'
+import { PoolRings, ringBuffers } from './ring.js'
 import { InputStaging } from './staging.js'
 
 /** Calls queued on one worker at most, so tiny calls do not pay a thread round trip each. */
@@ -130,12 +131,18 @@ interface Slot {
   port: MessagePort
   flags: Int32Array
   stamps: BigInt64Array
+  /** Its call and reply rings. */
+  rings: PoolRings
   /** Calls sent to this worker, in order; those before the running one may be done, unreported. */
   inflight: Pending[]
-  /** Calls picked for this worker in the current pump, posted together. */
+  /** Calls picked for this worker in the current pump, their records published together. */
+  added: number
+  /** Those of them that go on the port, posted together. */
   batch: CallMessage[]
-  /** Modules this worker holds, least recently used first. */
-  modules: Set<string>
+  /** Replies taken off the port, waiting for their records. */
+  attached: ReplyMessage[]
+  /** Modules this worker holds, least recently used first, and the handle of each. */
+  modules: Map<string, number>
   watchdog: NodeJS.Timeout | null
   ewmaMicros: number
   /** Its shared buffer for large Wasm inputs. */
@@ -175,6 +182,10 @@ export class WasmPool {
   private readonly drained = new Set<() => void>()
   private polling = false
   private pollUntil = 0
+  /** Shared with every worker: 1 while this thread polls the reply rings (see worker.ts). */
+  private readonly listening = new Int32Array(new SharedArrayBuffer(4))
+  /** Handles of executables in the rings' records (never reused: a record cannot go stale). */
+  private nextHandle = 1
 
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? availableParallelism()
@@ -268,9 +279,12 @@ export class WasmPool {
   private spawn(): Slot {
     const channel = new MessageChannel()
     const state = new SharedArrayBuffer(STATE.bytes)
+    const rings = ringBuffers(this.maxPipeline)
     const workerData: WorkerData = {
       port: channel.port2,
       state,
+      rings,
+      polling: this.listening.buffer as SharedArrayBuffer,
       spinMicros: this.spinMicros,
       assets: this.assets,
       containerBudgetBytes: this.containerBudgetBytes
@@ -285,9 +299,12 @@ export class WasmPool {
       port: channel.port1,
       flags: new Int32Array(state),
       stamps: new BigInt64Array(state),
+      rings: new PoolRings(rings),
       inflight: [],
+      added: 0,
       batch: [],
-      modules: new Set(),
+      attached: [],
+      modules: new Map(),
       watchdog: null,
       ewmaMicros: 0,
       staging: new InputStaging(),
@@ -296,7 +313,11 @@ export class WasmPool {
       online: new Promise((resolve) => worker.once('online', () => resolve()))
     }
     let failure: Error | undefined
-    slot.port.on('message', (replies: ReplyBatch) => this.onReplies(slot, replies))
+    // Replies that did not fit their records, or a wake-up (null): either way, read the ring.
+    slot.port.on('message', (replies: ReplyBatch | null) => {
+      if (replies !== null) slot.attached.push(...replies)
+      this.drain(slot)
+    })
     worker.on('error', (err) => (failure = err))
     worker.on('exit', (code) => {
       if (!slot.retired) this.onWorkerLost(slot, failure?.message ?? `exited with code ${code}`)
@@ -369,6 +390,18 @@ export class WasmPool {
   private add(slot: Slot, pending: Pending): void {
     const { fn, call } = pending
     const key = keyOf(fn)
+    let handle = slot.modules.get(key)
+    slot.inflight.push(pending)
+    slot.added++
+    if (handle !== undefined) {
+      slot.modules.delete(key) // re-inserted: most recently used last
+      slot.modules.set(key, handle)
+      // The usual call: a module the worker holds, a small input, in a record alone.
+      if (fn.runtime === 'wasm' && call.transfer !== true && PoolRings.fits(call.input)) {
+        return slot.rings.inline(pending.id, handle, call.input, call.timeoutMs)
+      }
+    }
+    slot.rings.onPort(pending.id)
     const msg: CallMessage = {
       id: pending.id,
       key,
@@ -383,35 +416,39 @@ export class WasmPool {
     if (call.context !== undefined && fn.runtime !== 'wasm' && fn.runtime !== 'wasi') {
       msg.context = call.context
     }
-    if (slot.modules.has(key)) {
-      slot.modules.delete(key) // re-inserted below: most recently used last
-    } else {
+    if (handle === undefined) {
       this.loads++
       msg.load = fn.runtime === 'wasm' ? moduleSpec(fn) : fn.spec
+      handle = this.nextHandle++
+      msg.handle = handle
       if (slot.modules.size >= this.modulesPerWorker) {
-        const oldest = slot.modules.values().next().value as string
+        const oldest = slot.modules.keys().next().value as string
         slot.modules.delete(oldest)
         msg.evict = [oldest]
       }
+      slot.modules.set(key, handle)
     }
-    slot.modules.add(key)
-    slot.inflight.push(pending)
     slot.batch.push(msg)
   }
 
   private send(slot: Slot): void {
-    if (slot.batch.length === 0) return
+    if (slot.added === 0) return
     const batch = slot.batch
-    slot.batch = []
-    // Only a call that starts at once may take the buffer: a queued one must survive a requeue.
-    const first = slot.inflight.length === batch.length ? slot.inflight[0] : undefined
-    const transfer: ArrayBuffer[] = []
-    if (first?.call.transfer === true) {
-      first.transferred = true
-      transfer.push(first.call.input.buffer as ArrayBuffer)
+    if (batch.length > 0) {
+      // Only a call that starts at once may take the buffer: a queued one must survive a
+      // requeue. (A transferred input is never in a record: such a call is first on the port.)
+      const first = slot.inflight.length === slot.added ? slot.inflight[0] : undefined
+      const transfer: ArrayBuffer[] = []
+      if (first?.call.transfer === true) {
+        first.transferred = true
+        transfer.push(first.call.input.buffer as ArrayBuffer)
+      }
+      slot.port.postMessage(batch, transfer)
+      slot.batch = []
     }
-    slot.port.postMessage(batch, transfer)
-    Atomics.add(slot.flags, STATE.doorbell, 1)
+    slot.added = 0
+    // The records (and the port's calls, already queued) are the worker's from here.
+    Atomics.store(slot.flags, STATE.doorbell, slot.rings.written)
     // A spinning worker sees the doorbell by itself: only a sleeping one needs the wake-up.
     if (Atomics.load(slot.flags, STATE.sleeping) === 1) Atomics.notify(slot.flags, STATE.doorbell)
     // A call cannot time out sooner than its timeout after being sent; the check re-arms itself.
@@ -454,42 +491,46 @@ export class WasmPool {
     this.pollUntil = performance.now() + this.spinMicros / 1000
     if (this.polling) return
     this.polling = true
+    Atomics.store(this.listening, 0, 1)
     setImmediate(this.poll)
   }
 
-  /** Takes replies off the ports without waiting for the event that would wake this thread. */
+  /** Reads the reply rings without waiting for the wake-up that would post to this thread. */
   private readonly poll = (): void => {
-    for (const slot of this.active) {
-      for (
-        let entry = receiveMessageOnPort(slot.port);
-        entry;
-        entry = receiveMessageOnPort(slot.port)
-      ) {
-        this.onReplies(slot, entry.message as ReplyBatch)
-      }
-    }
-    if (performance.now() < this.pollUntil && this.running() > 0) setImmediate(this.poll)
-    else this.polling = false
+    for (const slot of this.active) this.drain(slot)
+    if (performance.now() < this.pollUntil && this.running() > 0)
+      return void setImmediate(this.poll)
+    this.polling = false
+    // Said before the last look: a reply published after it is announced (see worker.ts).
+    Atomics.store(this.listening, 0, 0)
+    for (const slot of this.active) this.drain(slot)
   }
 
+  /** The next reply posted on the port (ring order): taken already, or taken now. */
+  private attachedReply(slot: Slot): ReplyMessage | undefined {
+    while (slot.attached.length === 0) {
+      const entry = receiveMessageOnPort(slot.port)
+      if (entry === undefined) return undefined
+      if (entry.message !== null) slot.attached.push(...(entry.message as ReplyBatch))
+    }
+    return slot.attached.shift()
+  }
+
+  /** Takes the replies the worker has published, in order. */
   private drain(slot: Slot): void {
-    for (
-      let entry = receiveMessageOnPort(slot.port);
-      entry;
-      entry = receiveMessageOnPort(slot.port)
-    ) {
-      this.onReplies(slot, entry.message as ReplyBatch)
-    }
-  }
-
-  private onReplies(slot: Slot, replies: ReplyBatch): void {
-    if (slot.retired) return
-    for (const reply of replies) {
+    let took = false
+    for (;;) {
+      if (slot.retired) return
+      const record = slot.rings.next(Atomics.load(slot.flags, STATE.replies))
+      if (record === null) break
+      const reply = record === 'port' ? this.attachedReply(slot) : record
       const pending = slot.inflight[0]
-      if (pending === undefined || pending.id !== reply.id) {
+      if (reply === undefined || pending === undefined || pending.id !== reply.id) {
         // Workers answer strictly in order; anything else means the worker is not to be trusted.
-        return this.onWorkerLost(slot, `reply ${reply.id} out of order`, false)
+        const why = reply === undefined ? 'a reply record with no message' : `reply ${reply.id}`
+        return this.onWorkerLost(slot, `${why} out of order`, false)
       }
+      took = true
       slot.inflight.shift()
       slot.staging.release(reply.id)
       slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
@@ -497,6 +538,7 @@ export class WasmPool {
       if (reply.ok) pending.resolve(toResult(pending.fn, reply))
       else pending.reject(fromCode(reply.code, reply.message, reply))
     }
+    if (!took) return
     if (slot.inflight.length === 0 && slot.watchdog !== null) {
       clearTimeout(slot.watchdog)
       slot.watchdog = null

@@ -8,6 +8,7 @@ import type {
 } from '../runtimes/contract.js'
 import type { WarmStats } from '../runtimes/warm.js'
 import type { ModuleSpec, ValidatedFunction } from '../wasm/policy.js'
+import type { RingBuffers } from './ring.js'
 
 /** The part of a validated function a worker needs (not its bytes: it gets the compiled module). */
 export function moduleSpec(fn: ValidatedFunction): ModuleSpec {
@@ -38,6 +39,8 @@ export interface CallMessage {
   runtime: RuntimeKind
   /** Present the first time this worker sees the executable. */
   load?: LoadSpec
+  /** With `load`: the number the ring's calls name this executable by (see ring.ts). */
+  handle?: number
   /** Keys the worker should forget (the main thread keeps each worker's cache bounded). */
   evict?: string[]
   /** v1: the i32 dataset; otherwise the payload bytes. */
@@ -58,10 +61,14 @@ export type ReplyMessage = CallOutcome & {
 
 /** What a worker is started with. */
 export interface WorkerData {
-  /** Calls arrive here and replies leave here. */
+  /** What does not fit the rings: calls in CallBatch arrays, replies in ReplyBatch arrays. */
   port: MessagePort
   /** Shared state, laid out as STATE below. */
   state: SharedArrayBuffer
+  /** The call and reply rings (see ring.ts). */
+  rings: RingBuffers
+  /** Pool-wide: 1 while the main thread polls the reply rings (no wake-up needed), else 0. */
+  polling: SharedArrayBuffer
   /** How long the worker spins for the next call before it sleeps. */
   spinMicros: number
   /** Engines compiled once per process. */
@@ -71,10 +78,19 @@ export interface WorkerData {
 }
 
 /**
- * The shared state between the pool and one worker. Int32 slots: the doorbell (bumped by the main
- * thread after posting calls, so the worker can sleep on it), the id of the running call (0
- * when none) and whether the worker sleeps on the doorbell (1) or spins (0: no wake-up needed);
- * a BigInt64 slot: when that call started (process.hrtime, ns). The pool's deadline check reads
- * these, so a deadline counts from the real start of the call, not from its dispatch.
+ * The shared state between the pool and one worker. Int32 slots: the doorbell (the calls written
+ * to the call ring so far, published by the main thread after writing them, so the worker can
+ * sleep on it), the id of the running call (0 when none), whether the worker sleeps on the
+ * doorbell (1) or spins (0: no wake-up needed) and the replies written to the reply ring so far
+ * (published by the worker); a BigInt64 slot: when the running call started (process.hrtime,
+ * ns). The pool's deadline check reads these, so a deadline counts from the real start of the
+ * call, not from its dispatch.
  */
-export const STATE = { bytes: 24, doorbell: 0, runningId: 1, startedNs: 1, sleeping: 4 } as const
+export const STATE = {
+  bytes: 24,
+  doorbell: 0,
+  runningId: 1,
+  startedNs: 1,
+  sleeping: 4,
+  replies: 5
+} as const

@@ -16,13 +16,16 @@ import {
   type ReplyMessage,
   type WorkerData
 } from './protocol.js'
+import { WorkerRings } from './ring.js'
 import { Runner } from '../wasm/runner.js'
 
 /**
- * Worker body. It waits on a shared doorbell and drains its port synchronously, spinning briefly
- * first, because a futex wake-up here costs more than a tiny call; it returns to its event loop
- * only to await a cold JS or Python container's start-up. Around each call it publishes which call runs
- * and since when, for the deadline check. Each runtime's calls go to that runtime's runner.
+ * Worker body. It waits on a shared doorbell and reads its call ring synchronously (taking the
+ * calls that went on the port from there, in ring order), spinning briefly first, because a
+ * futex wake-up here costs more than a tiny call; it returns to its event loop only to await a
+ * cold JS or Python container's start-up. Around each call it publishes which call runs and
+ * since when, for the deadline check. Each runtime's calls go to that runtime's runner; each
+ * reply goes into the reply ring (see ring.ts).
  */
 
 /**
@@ -33,8 +36,18 @@ const MAX_SPIN_MICROS = 2_000
 /** Replies wait for the rest of their batch at most this long, so one post carries many. */
 const FLUSH_MICROS = 200
 
-const { port, state, spinMicros, assets, containerBudgetBytes } = workerData as WorkerData
+const {
+  port,
+  state,
+  rings: buffers,
+  polling,
+  spinMicros,
+  assets,
+  containerBudgetBytes
+} = workerData as WorkerData
 const flags = new Int32Array(state)
+const rings = new WorkerRings(buffers)
+const listening = new Int32Array(polling)
 const stamps = new BigInt64Array(state)
 const wasm = new Runner()
 const wasi = new WasiRunner()
@@ -80,7 +93,39 @@ function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
 }
 
 async function serve(port: MessagePort): Promise<never> {
-  let seen = 0
+  /** Calls taken off the port, waiting for their records (ring order). */
+  let posted: CallMessage[] = []
+  /** The executables the ring's calls name by handle (given with each load). */
+  const keys = new Map<number, string>()
+  /** Replies that go on the port, and the output buffers they transfer. */
+  let attached: ReplyBatch = []
+  let transfer: ArrayBuffer[] = []
+  /** The reply counter the main thread last saw, and when the first reply since was written. */
+  let announced = 0
+  let pendingSince = 0
+  const fromPort = (): CallMessage => {
+    while (posted.length === 0) {
+      const entry = receiveMessageOnPort(port)
+      if (entry === undefined) throw new Error('a call record with no message on the port')
+      posted = entry.message as CallBatch
+    }
+    return posted.shift() as CallMessage
+  }
+  // Replies on the port first, then the counter that publishes their records; a wake-up when
+  // the main thread is not polling (it stores 0 before its last look at the counter, we store
+  // the counter before reading its flag: one of the two sees the other).
+  const flush = (): void => {
+    if (attached.length > 0) {
+      port.postMessage(attached, transfer)
+      attached = []
+      transfer = []
+      Atomics.store(flags, STATE.replies, rings.written)
+    }
+    if (announced !== rings.written && Atomics.load(listening, 0) === 0) port.postMessage(null)
+    announced = rings.written
+    pendingSince = 0
+  }
+  let head = 0
   // Adaptive spin: the next spin lasts twice the last gap between calls (at least the base),
   // while gaps stay under the cap; a longer gap goes back to the base. Steady traffic keeps the
   // worker awake between calls, so neither thread pays a futex wake-up; an idle one sleeps.
@@ -89,35 +134,50 @@ async function serve(port: MessagePort): Promise<never> {
   for (;;) {
     const idleSince = performance.now()
     const spinUntil = idleSince + spin / 1000
-    while (Atomics.load(flags, STATE.doorbell) === seen && performance.now() < spinUntil);
+    while (Atomics.load(flags, STATE.doorbell) === head && performance.now() < spinUntil);
     // Said before waiting, and the doorbell checked again by the wait itself: a call posted
     // after this store sees it and wakes us; one posted before it fails the wait's comparison.
     Atomics.store(flags, STATE.sleeping, 1)
-    Atomics.wait(flags, STATE.doorbell, seen)
+    Atomics.wait(flags, STATE.doorbell, head)
     Atomics.store(flags, STATE.sleeping, 0)
     const gap = (performance.now() - idleSince) * 1000
     spin = gap > cap ? spinMicros : Math.min(cap, Math.max(spinMicros, 2 * gap))
-    seen = Atomics.load(flags, STATE.doorbell)
-    let replies: ReplyBatch = []
-    let transfer: ArrayBuffer[] = []
-    let firstReplyAt = 0
-    for (let entry = receiveMessageOnPort(port); entry; entry = receiveMessageOnPort(port)) {
-      for (const call of entry.message as CallBatch) {
-        Atomics.store(stamps, STATE.startedNs, process.hrtime.bigint())
-        Atomics.store(flags, STATE.runningId, call.id)
-        let reply = handle(call)
-        if (reply instanceof Promise) reply = await reply
-        Atomics.store(flags, STATE.runningId, 0)
-        if (replies.length === 0) firstReplyAt = performance.now()
-        replies.push(reply)
-        if (reply.ok && reply.output !== null) transfer.push(reply.output)
-        if ((performance.now() - firstReplyAt) * 1000 >= FLUSH_MICROS) {
-          port.postMessage(replies, transfer)
-          replies = []
-          transfer = []
+    while (Atomics.load(flags, STATE.doorbell) !== head) {
+      const record = rings.call(head)
+      head = (head + 1) | 0
+      let call: CallMessage
+      if (record === null) {
+        call = fromPort()
+        if (call.handle !== undefined) keys.set(call.handle, call.key)
+        for (const key of call.evict ?? []) {
+          for (const [handle, held] of keys) if (held === key) keys.delete(handle)
         }
+      } else {
+        const { id, handle, input, timeoutMs } = record
+        call = { id, key: keys.get(handle) ?? '', runtime: 'wasm', input, timeoutMs }
+      }
+      // Replies written but not yet seen by an idle main thread are announced before a call
+      // that may run long; under load (the main thread polling) nothing is posted.
+      if (
+        announced !== rings.written &&
+        (Atomics.load(listening, 0) === 0 ||
+          (performance.now() - pendingSince) * 1000 >= FLUSH_MICROS)
+      ) {
+        flush()
+      }
+      Atomics.store(stamps, STATE.startedNs, process.hrtime.bigint())
+      Atomics.store(flags, STATE.runningId, call.id)
+      let reply = handle(call)
+      if (reply instanceof Promise) reply = await reply
+      Atomics.store(flags, STATE.runningId, 0)
+      if (pendingSince === 0) pendingSince = performance.now()
+      if (rings.reply(reply)) {
+        attached.push(reply)
+        if (reply.ok && reply.output !== null) transfer.push(reply.output)
+      } else if (attached.length === 0) {
+        Atomics.store(flags, STATE.replies, rings.written) // seen by a polling main thread at once
       }
     }
-    if (replies.length > 0) port.postMessage(replies, transfer)
+    flush()
   }
 }
