@@ -70,10 +70,13 @@ export class Authenticator {
    * Resolves with the caller's access key id (null for an open call), or rejects with a 403
    * AWS-shaped error.
    */
+  /** True when a route of this access takes any caller (check would answer null at once). */
+  opens(access: Access): boolean {
+    return !this.enabled || access === 'open' || (access === 'invoke' && !this.invokeAuth)
+  }
+
   async check(access: Access, request: Request): Promise<string | null> {
-    if (!this.enabled || access === 'open' || (access === 'invoke' && !this.invokeAuth)) {
-      return null
-    }
+    if (this.opens(access)) return null
     const header = request.headers.authorization
     if (access === 'optional' && (header === undefined || header === '')) return null
     if (header === undefined || header === '') throw MISSING_AUTHENTICATION()

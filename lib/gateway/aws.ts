@@ -77,8 +77,9 @@ export interface FunctionRef {
  * The function in a path: a plain name, `name:qualifier`, or a full or partial ARN
  * (`arn:aws:lambda:region:account:function:name[:qualifier]`, `account:function:name`), with
  * the `?Qualifier=` query parameter the AWS SDK sends (both given must agree, as AWS requires).
+ * `url` is null for a request with no query (its URL need not be parsed).
  */
-export function functionRef(reference: string, url: URL): FunctionRef {
+export function functionRef(reference: string, url: URL | null): FunctionRef {
   const parts = reference.split(':')
   const at = parts.lastIndexOf('function')
   const [name, inPath] = at >= 0 ? parts.slice(at + 1) : parts
@@ -86,7 +87,8 @@ export function functionRef(reference: string, url: URL): FunctionRef {
     throw FUNCTION_NOT_FOUND(reference)
   }
   // No query, no URLSearchParams to build (the usual Invoke).
-  const inQuery = url.search === '' ? undefined : (url.searchParams.get('Qualifier') ?? undefined)
+  const inQuery =
+    url === null || url.search === '' ? undefined : (url.searchParams.get('Qualifier') ?? undefined)
   if (inPath !== undefined && inQuery !== undefined && inPath !== inQuery) {
     throw INVALID_PARAMETER(
       'Qualifier',

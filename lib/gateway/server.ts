@@ -21,6 +21,13 @@ import {
 import { boundAddress, listen } from '../listen.js'
 import type { Access, Authenticator } from './auth.js'
 
+/** The base a request's path is resolved against. */
+const ORIGIN = 'http://edge.invalid'
+/**
+ * A path made of these characters only is its own WHATWG pathname (no dot segment, escape or
+ * backslash to normalise), so it is routed as sent, without parsing a URL.
+ */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-_~!$&'()*+,;=:@/]*$/
 /** Bodies up to this size are written with their headers in one write (see `send`). */
 const ONE_WRITE_BYTES = 16 * 1024
 /** AWS Lambda's own limit for a synchronous request body. */
@@ -36,9 +43,12 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
 /** A request, read and routed: handlers parse `body` themselves, once, into typed values. */
 export interface Request {
   method: string
-  url: URL
+  /** The request's URL, parsed when first read (most requests never need more than the path). */
+  readonly url: URL
   /** The path exactly as sent (still percent-encoded): what a SigV4 signature covers. */
   rawPath: string
+  /** The query exactly as sent, without its `?` ('' when there is none). */
+  rawQuery: string
   headers: IncomingHttpHeaders
   /** Names and values as sent, in order (repeated headers kept apart). */
   rawHeaders: string[]
@@ -182,24 +192,25 @@ export class Gateway {
   private async dispatch(req: IncomingMessage, requestId: string): Promise<Reply> {
     if (this.closing) throw EDGE_CLOSING()
     const method = req.method ?? 'GET'
-    const url = new URL(req.url ?? '/', 'http://edge.invalid')
+    const target = new Target(req.url ?? '/')
     const hosted = this.options.hosted
     if (hosted !== undefined && hosted.matches(req.headers.host ?? '')) {
-      return this.handle(hosted.route, [], req, url, requestId)
+      return this.handle(hosted.route, [], req, target, requestId)
     }
+    const pathname = target.pathname
     let allowed: string[] = []
     for (const route of this.options.routes) {
-      const match = route.path.exec(url.pathname)
+      const match = route.path.exec(pathname)
       if (match === null) continue
       if (route.method !== method && route.method !== '*') {
         allowed.push(route.method)
         continue
       }
-      return this.handle(route, match.slice(1), req, url, requestId)
+      return this.handle(route, match.slice(1), req, target, requestId)
     }
     req.resume()
-    if (allowed.length > 0) throw METHOD_NOT_ALLOWED(method, url.pathname, allowed)
-    throw UNKNOWN_OPERATION(method, url.pathname)
+    if (allowed.length > 0) throw METHOD_NOT_ALLOWED(method, pathname, allowed)
+    throw UNKNOWN_OPERATION(method, pathname)
   }
 
   /** Reads the body, checks the route's access, and hands the request to it. */
@@ -207,27 +218,72 @@ export class Gateway {
     route: Route,
     captured: (string | undefined)[],
     req: IncomingMessage,
-    url: URL,
+    target: Target,
     requestId: string
   ): Promise<Reply> {
     const params = captured.map((p) => decodePathPart(p ?? ''))
     const body = await readBody(req)
-    const rawPath = (req.url ?? '/').split('?')[0] as string
-    const request: Request = {
-      method: req.method ?? 'GET',
-      url,
-      rawPath,
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      sourceIp: req.socket.remoteAddress ?? '',
-      protocol: `HTTP/${req.httpVersion}`,
-      params,
-      body,
-      requestId,
-      principal: null
+    const request = new Received(req, target, params, body, requestId)
+    const auth = this.options.auth
+    // An open route is not awaited on: most Invokes are.
+    if (auth !== undefined && !auth.opens(route.access)) {
+      request.principal = await auth.check(route.access, request)
     }
-    request.principal = (await this.options.auth?.check(route.access, request)) ?? null
     return route.handle(request)
+  }
+}
+
+/** A request as the gateway hands it to routes (a class: its lazy `url` is on the prototype). */
+class Received implements Request {
+  readonly method: string
+  readonly rawPath: string
+  readonly rawQuery: string
+  readonly headers: IncomingHttpHeaders
+  readonly rawHeaders: string[]
+  readonly sourceIp: string
+  readonly protocol: string
+  principal: string | null = null
+
+  constructor(
+    req: IncomingMessage,
+    private readonly target: Target,
+    readonly params: string[],
+    readonly body: Buffer,
+    readonly requestId: string
+  ) {
+    this.method = req.method ?? 'GET'
+    this.rawPath = target.rawPath
+    this.rawQuery = target.rawQuery
+    this.headers = req.headers
+    this.rawHeaders = req.rawHeaders
+    this.sourceIp = req.socket.remoteAddress ?? ''
+    this.protocol = `HTTP/${req.httpVersion}`
+  }
+
+  get url(): URL {
+    return this.target.url
+  }
+}
+
+/** A request target (`/path?query`), split as sent; parsed as a URL only when asked. */
+class Target {
+  readonly rawPath: string
+  readonly rawQuery: string
+  private parsed: URL | null = null
+
+  constructor(private readonly raw: string) {
+    const q = raw.indexOf('?')
+    this.rawPath = q < 0 ? raw : raw.slice(0, q)
+    this.rawQuery = q < 0 ? '' : raw.slice(q + 1)
+  }
+
+  get url(): URL {
+    return (this.parsed ??= new URL(this.raw, ORIGIN))
+  }
+
+  /** The path routes match: as sent when that is already its normal form. */
+  get pathname(): string {
+    return PLAIN_PATH.test(this.rawPath) ? this.rawPath : this.url.pathname
   }
 }
 
@@ -259,15 +315,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   return new Promise<Buffer>((resolve, reject) => {
-    const done = (): void => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onAbort)
-      req.off('close', onAbort)
-    }
+    // The listeners stay until the request is dropped (removing four per request costs more
+    // than the calls they answer after settling, which return at once).
+    let settled = false
     const onData = (chunk: Buffer): void => {
+      if (settled) return
       if (size + chunk.length > limit) {
-        done()
+        settled = true
         req.resume()
         return reject(REQUEST_TOO_LARGE(MAX_BODY_BYTES))
       }
@@ -276,7 +330,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       size += chunk.length
     }
     const onEnd = (): void => {
-      done()
+      if (settled) return
+      settled = true
       // Node's parser ends a body at its Content-Length, and a short one as an abort (below).
       if (into === null) resolve(Buffer.concat(chunks, size))
       else resolve(size === declared ? into : into.subarray(0, size))
@@ -284,7 +339,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     // The client went away mid-body (an "aborted" error, or a close before the end): its fault,
     // and nobody is there to answer.
     const onAbort = (err?: Error): void => {
-      done()
+      if (settled) return
+      settled = true
       reject(INVALID_REQUEST('the client closed the connection before the body ended', err))
     }
     req.on('data', onData)

@@ -322,7 +322,10 @@ export class InvocationRun {
   }
 
   private logAttempt(shard: Shard, attempt: Attempt, outcome: string): void {
-    this.options.log?.info(
+    const log = this.options.log
+    // Not even built when nobody reads it (the usual level is above info under load).
+    if (log === undefined || !log.isLevelEnabled('info')) return
+    log.info(
       {
         requestId: this.invocation.requestId,
         function: this.invocation.functionName,

@@ -73,6 +73,7 @@ function request(
     method,
     url,
     rawPath: target.split('?')[0] as string,
+    rawQuery: url.search.slice(1),
     headers,
     rawHeaders: Object.entries(headers).flat(),
     sourceIp: '127.0.0.1',

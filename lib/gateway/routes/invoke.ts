@@ -99,7 +99,10 @@ export function invokeRoutes(ctx: RouteContext): Route[] {
       async handle(request): Promise<Reply> {
         const type = oneOf(request, 'x-amz-invocation-type', INVOCATION_TYPES, 'RequestResponse')
         const logType = oneOf(request, 'x-amz-log-type', LOG_TYPES, 'None')
-        const { name, qualifier } = functionRef(request.params[0] as string, request.url)
+        const { name, qualifier } = functionRef(
+          request.params[0] as string,
+          request.rawQuery === '' ? null : request.url
+        )
         const target = await ctx.versions.target(name, qualifier)
         const resolved = await ctx.functions.prepare(target.record, target.version)
         const { record, fn } = resolved
