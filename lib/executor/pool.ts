@@ -447,6 +447,7 @@ export class WasmPool {
       slot.batch = []
     }
     slot.added = 0
+    Atomics.store(slot.flags, STATE.crowded, slot.inflight.length > 1 ? 1 : 0)
     // The records (and the port's calls, already queued) are the worker's from here.
     Atomics.store(slot.flags, STATE.doorbell, slot.rings.written)
     // A spinning worker sees the doorbell by itself: only a sleeping one needs the wake-up.

@@ -81,16 +81,18 @@ export interface WorkerData {
  * The shared state between the pool and one worker. Int32 slots: the doorbell (the calls written
  * to the call ring so far, published by the main thread after writing them, so the worker can
  * sleep on it), the id of the running call (0 when none), whether the worker sleeps on the
- * doorbell (1) or spins (0: no wake-up needed) and the replies written to the reply ring so far
- * (published by the worker); a BigInt64 slot: when the running call started (process.hrtime,
- * ns). The pool's deadline check reads these, so a deadline counts from the real start of the
- * call, not from its dispatch.
+ * doorbell (1) or spins (0: no wake-up needed), the replies written to the reply ring so far
+ * (published by the worker) and whether calls were queueing at the last dispatch (1: more than
+ * one in flight; the worker then naps between looks instead of spinning); a BigInt64 slot: when
+ * the running call started (process.hrtime, ns). The pool's deadline check reads these, so a
+ * deadline counts from the real start of the call, not from its dispatch.
  */
 export const STATE = {
-  bytes: 24,
+  bytes: 32,
   doorbell: 0,
   runningId: 1,
   startedNs: 1,
   sleeping: 4,
-  replies: 5
+  replies: 5,
+  crowded: 6
 } as const
