@@ -397,8 +397,13 @@ export class WasmPool {
       slot.modules.delete(key) // re-inserted: most recently used last
       slot.modules.set(key, handle)
       // The usual call: a module the worker holds, a small input, in a record alone.
-      if (fn.runtime === 'wasm' && call.transfer !== true && PoolRings.fits(call.input)) {
-        return slot.rings.inline(pending.id, handle, call.input, call.timeoutMs)
+      const { runtime } = fn
+      if (
+        (runtime === 'wasm' || runtime === 'wasi') &&
+        call.transfer !== true &&
+        PoolRings.fits(call.input)
+      ) {
+        return slot.rings.inline(pending.id, runtime, handle, call.input, call.timeoutMs)
       }
     }
     slot.rings.onPort(pending.id)

@@ -15,13 +15,19 @@ import type { ReplyMessage } from './protocol.js'
 
 /** A call's input up to this size is written into its record's data. */
 export const INLINE_BYTES = 4096
-/** Call record: id, executable handle (-1: the call is on the port), input kind, length, timeout. */
+/**
+ * Call record: id, executable handle (-1: the call is on the port), input kind, length, timeout,
+ * runtime.
+ */
 const CALL_FIELDS = 8
 /** Reply record: id, on the port (1) or not (0), result, micros. */
 const REPLY_FIELDS = 4
 const ON_PORT = -1
 const KIND_I32 = 0
 const KIND_BYTES = 1
+/** The runtimes whose calls a record can carry (a JS or Python call has a context: the port). */
+export type RingRuntime = 'wasm' | 'wasi'
+const RUNTIMES: readonly RingRuntime[] = ['wasm', 'wasi']
 
 /** The shared memory of one worker's rings. */
 export interface RingBuffers {
@@ -46,6 +52,7 @@ export function ringBuffers(depth: number): RingBuffers {
 /** A call written into a record: its executable's handle and its input (a view of the ring). */
 export interface InlineCall {
   id: number
+  runtime: RingRuntime
   handle: number
   input: Int32Array | Uint8Array
   timeoutMs: number
@@ -77,7 +84,13 @@ export class PoolRings {
   }
 
   /** Writes a call whose input fits (see `fits`), for an executable the worker holds. */
-  inline(id: number, handle: number, input: Int32Array | Uint8Array, timeoutMs: number): void {
+  inline(
+    id: number,
+    runtime: RingRuntime,
+    handle: number,
+    input: Int32Array | Uint8Array,
+    timeoutMs: number
+  ): void {
     const index = this.written & this.mask
     const at = index * CALL_FIELDS
     this.calls[at] = id
@@ -85,6 +98,7 @@ export class PoolRings {
     this.calls[at + 2] = input instanceof Int32Array ? KIND_I32 : KIND_BYTES
     this.calls[at + 3] = input.length
     this.calls[at + 4] = timeoutMs
+    this.calls[at + 5] = RUNTIMES.indexOf(runtime)
     const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
     new Uint8Array(this.data, index * INLINE_BYTES, input.byteLength).set(bytes)
     this.written = (this.written + 1) | 0
@@ -144,6 +158,7 @@ export class WorkerRings {
     const offset = index * INLINE_BYTES
     return {
       id: this.calls[at] as number,
+      runtime: RUNTIMES[this.calls[at + 5] as number] as RingRuntime,
       handle,
       input:
         this.calls[at + 2] === KIND_I32

@@ -166,8 +166,8 @@ async function serve(port: MessagePort): Promise<never> {
           for (const [handle, held] of keys) if (held === key) keys.delete(handle)
         }
       } else {
-        const { id, handle, input, timeoutMs } = record
-        call = { id, key: keys.get(handle) ?? '', runtime: 'wasm', input, timeoutMs }
+        const { id, runtime, handle, input, timeoutMs } = record
+        call = { id, key: keys.get(handle) ?? '', runtime, input, timeoutMs }
       }
       // Replies written but not yet seen by an idle main thread are announced before a call
       // that may run long; under load (the main thread polling) nothing is posted.

@@ -17,13 +17,19 @@ t.test('records keep their order and contents across the int32 wrap of the count
   for (const [i, n] of ns.entries()) {
     // Three calls in records and one on the port, as the pool writes them.
     if (i === 2) pool.onPort(100 + i)
-    else pool.inline(100 + i, 7, Int32Array.from([i, -i, 2 ** 31 - 1]), 250 + i)
+    else pool.inline(100 + i, 'wasm', 7, Int32Array.from([i, -i, 2 ** 31 - 1]), 250 + i)
     const call = worker.call(n)
     if (i === 2) t.equal(call, null, 'the port call is on the port')
     else {
       t.same(
         call === null ? null : { ...call, input: Array.from(call.input) },
-        { id: 100 + i, handle: 7, input: [i, -i, 2 ** 31 - 1], timeoutMs: 250 + i },
+        {
+          id: 100 + i,
+          runtime: 'wasm',
+          handle: 7,
+          input: [i, -i, 2 ** 31 - 1],
+          timeoutMs: 250 + i
+        },
         `call ${n}`
       )
     }
@@ -45,6 +51,18 @@ t.test('records keep their order and contents across the int32 wrap of the count
   published = worker.written
   t.same(pool.next(published), { ok: true, id: 5, result: 7, output: null, micros: 8 })
   t.equal(pool.read, published, 'both counters past the wrap')
+  t.end()
+})
+
+t.test('a WASI call travels in a record as bytes', (t) => {
+  const buffers = ringBuffers(2)
+  const pool = new PoolRings(buffers)
+  const worker = new WorkerRings(buffers)
+  pool.inline(9, 'wasi', 3, new Uint8Array(Buffer.from('stdin text')), 1000)
+  const call = worker.call(0)
+  t.equal(call?.runtime, 'wasi')
+  t.ok(call?.input instanceof Uint8Array, 'bytes, not ints')
+  t.equal(Buffer.from(call?.input ?? []).toString(), 'stdin text')
   t.end()
 })
 

@@ -21,6 +21,8 @@ export interface WasiCall {
   stdoutLimit: number
   /** Bytes (256 KiB); past it the oldest stderr bytes are dropped. */
   stderrLimit: number
+  /** A buffer stdout may start in (see StdoutBuffer). */
+  stdoutScratch?: Uint8Array
 }
 
 /** What a call produced. */
@@ -72,7 +74,7 @@ export class WasiHost {
   private ended: WasiExit | WasiOutputTooLarge | undefined
 
   constructor(private readonly call: WasiCall) {
-    this.stdout = new StdoutBuffer(call.stdoutLimit)
+    this.stdout = new StdoutBuffer(call.stdoutLimit, call.stdoutScratch)
     this.stderr = new StderrTail(call.stderrLimit)
   }
 
@@ -212,6 +214,11 @@ export class WasiHost {
    */
   logs(): string {
     return this.stderr.text()
+  }
+
+  /** The buffer stdout was written into (its bytes are the outcome's own copy already). */
+  get stdoutScratch(): Uint8Array {
+    return this.stdout.scratch
   }
 
   private env(): Strings {

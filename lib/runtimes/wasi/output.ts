@@ -13,12 +13,26 @@ export class WasiOutputTooLarge extends Error {
   }
 }
 
-/** Stdout: every byte kept, in order, up to a limit past which the call fails. */
+/**
+ * Stdout: every byte kept, in order, up to a limit past which the call fails. It may start in a
+ * buffer a previous call used (`scratch`: allocating one costs more than a small call's whole
+ * I/O); only the bytes this call wrote are ever read from it.
+ */
 export class StdoutBuffer {
-  private bytes = new Uint8Array(0)
+  private bytes: Uint8Array
   private length = 0
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    scratch: Uint8Array = new Uint8Array(0)
+  ) {
+    this.bytes = scratch
+  }
+
+  /** The buffer the bytes were written into, for the next call to start in. */
+  get scratch(): Uint8Array {
+    return this.bytes
+  }
 
   /** Bytes that may still be written. */
   get room(): number {
@@ -79,6 +93,7 @@ export class StderrTail {
 
   /** The kept bytes as text (lossy UTF-8); a character cut by the cap is dropped, not mangled. */
   text(): string {
+    if (this.written === 0) return ''
     if (this.written <= this.limit) return decoder.decode(this.bytes.subarray(0, this.written))
     const oldest = this.written % this.limit
     const ordered = new Uint8Array(this.limit)

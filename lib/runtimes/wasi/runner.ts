@@ -10,6 +10,8 @@ import { WASI_MODULE } from './preview1.js'
 
 /** AWS keeps a function's log lines, not megabytes of them: stderr beyond this is dropped. */
 const MAX_STDERR_BYTES = 256 * 1024
+/** A stdout buffer up to this size is kept for the next call to write into. */
+const SCRATCH_MAX_BYTES = 64 * 1024
 /** The last stderr lines an exit error quotes. */
 const EXIT_STDERR_LINES = 10
 
@@ -20,6 +22,8 @@ const EXIT_STDERR_LINES = 10
  */
 export class WasiRunner {
   private readonly specs = new Map<string, WasiSpec>()
+  /** Stdout's buffer, reused from call to call (see StdoutBuffer). */
+  private scratch: Uint8Array = new Uint8Array(0)
   private readonly spareMemory = new Map<string, WebAssembly.Memory>()
 
   /** Takes a spec (the first time this worker runs that key). */
@@ -52,7 +56,8 @@ export class WasiRunner {
       env: spec.environment,
       deadline: Date.now() + msg.timeoutMs,
       stdoutLimit: MAX_OUTPUT_BYTES,
-      stderrLimit: MAX_STDERR_BYTES
+      stderrLimit: MAX_STDERR_BYTES,
+      stdoutScratch: this.scratch
     })
     let outcome: CallOutcome
     try {
@@ -75,6 +80,8 @@ export class WasiRunner {
             : classify(err, spec)
       )
     }
+    // Kept for the next call unless a large answer grew it.
+    if (host.stdoutScratch.byteLength <= SCRATCH_MAX_BYTES) this.scratch = host.stdoutScratch
     // What the call wrote to stderr is its log, a trap's (a Rust panic's message) included.
     const stderr = host.logs()
     const reply: ReplyMessage = {

@@ -119,6 +119,26 @@ t.test('echo: stdin reaches stdout byte for byte, over many reads', async (t) =>
   t.same(run(echo(1, 1000)).stdout, new Uint8Array(0), 'empty stdin is EOF at once')
 })
 
+t.test(
+  'a call starting in the buffer a previous call wrote into sees only its own bytes',
+  async (t) => {
+    const first = new WasiHost(call({ stdin: new Uint8Array(3000).fill(0x61) }))
+    let memory: WebAssembly.Memory | undefined
+    const module = echo(1, 1000)
+    const instance = new WebAssembly.Instance(module, {
+      wasi_snapshot_preview1: first.imports(() => memory as WebAssembly.Memory)
+    })
+    memory = instance.exports.memory as WebAssembly.Memory
+    t.equal(first.run(() => (instance.exports._start as () => void)()).stdout.length, 3000)
+    const scratch = first.stdoutScratch
+    t.ok(scratch.length >= 3000, 'the first call grew the buffer')
+    const out = run(module, { stdin: Buffer.from('short'), stdoutScratch: scratch })
+    t.equal(text(out.stdout), 'short', "none of the first call's bytes")
+    t.equal(out.stdout.buffer.byteLength, 5, 'an answer of its own, not a view of the scratch')
+    t.same(run(module, { stdoutScratch: scratch }).stdout, new Uint8Array(0))
+  }
+)
+
 t.test('stderr is captured as text, apart from stdout', async (t) => {
   const module = command(
     `(data (i32.const 256) "hello log\\n")
