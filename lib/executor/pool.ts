@@ -284,7 +284,7 @@ export class WasmPool {
       port: channel.port2,
       state,
       rings,
-      polling: this.listening.buffer as SharedArrayBuffer,
+      listening: this.listening.buffer as SharedArrayBuffer,
       spinMicros: this.spinMicros,
       assets: this.assets,
       containerBudgetBytes: this.containerBudgetBytes
@@ -533,8 +533,9 @@ export class WasmPool {
       const pending = slot.inflight[0]
       if (reply === undefined || pending === undefined || pending.id !== reply.id) {
         // Workers answer strictly in order; anything else means the worker is not to be trusted.
-        const why = reply === undefined ? 'a reply record with no message' : `reply ${reply.id}`
-        return this.onWorkerLost(slot, `${why} out of order`, false)
+        const why =
+          reply === undefined ? 'a reply record with no message' : `reply ${reply.id} out of order`
+        return this.onWorkerLost(slot, why, false)
       }
       took = true
       slot.inflight.shift()

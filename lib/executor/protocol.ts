@@ -68,7 +68,7 @@ export interface WorkerData {
   /** The call and reply rings (see ring.ts). */
   rings: RingBuffers
   /** Pool-wide: 1 while the main thread polls the reply rings (no wake-up needed), else 0. */
-  polling: SharedArrayBuffer
+  listening: SharedArrayBuffer
   /** How long the worker spins for the next call before it sleeps. */
   spinMicros: number
   /** Engines compiled once per process. */

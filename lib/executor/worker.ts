@@ -46,14 +46,14 @@ const {
   port,
   state,
   rings: buffers,
-  polling,
+  listening: listeningFlag,
   spinMicros,
   assets,
   containerBudgetBytes
 } = workerData as WorkerData
 const flags = new Int32Array(state)
 const rings = new WorkerRings(buffers)
-const listening = new Int32Array(polling)
+const listening = new Int32Array(listeningFlag)
 const stamps = new BigInt64Array(state)
 const wasm = new Runner()
 const wasi = new WasiRunner()
