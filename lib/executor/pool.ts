@@ -192,7 +192,9 @@ export class WasmPool {
     this.spareCount = options.spares ?? 1
     this.maxPipeline = options.maxPipeline ?? MAX_PIPELINE
     this.modulesPerWorker = options.modulesPerWorker ?? MODULES_PER_WORKER
-    this.spinMicros = options.spinMicros ?? SPIN_MICROS
+    // On one core a spin only takes the core from the thread it waits for (an edge pinned with
+    // taskset): both sides sleep and wake each other instead.
+    this.spinMicros = options.spinMicros ?? (availableParallelism() > 1 ? SPIN_MICROS : 0)
     this.assets = options.assets ?? {}
     this.containerBudgetBytes = options.containerBudgetBytes ?? DEFAULT_CONTAINER_BUDGET_BYTES
     if (!Number.isInteger(this.size) || this.size < 1) throw INVALID_LIMIT('size', 'must be ≥ 1')

@@ -109,6 +109,8 @@ async function serve(port: MessagePort): Promise<never> {
   /** The reply counter the main thread last saw, and when the first reply since was written. */
   let announced = 0
   let pendingSince = 0
+  /** How long the last call ran (µs): the next one, likely as long, waits for no reply. */
+  let lastMicros = 0
   const fromPort = (): CallMessage => {
     while (posted.length === 0) {
       const entry = receiveMessageOnPort(port)
@@ -136,7 +138,7 @@ async function serve(port: MessagePort): Promise<never> {
   // while gaps stay under the cap; a longer gap goes back to the base. Steady traffic keeps the
   // worker awake between calls, so neither thread pays a futex wake-up; an idle one sleeps.
   let spin = spinMicros
-  const cap = Math.max(spinMicros, MAX_SPIN_MICROS)
+  const cap = spinMicros === 0 ? 0 : Math.max(spinMicros, MAX_SPIN_MICROS) // 0: never spin
   for (;;) {
     const idleSince = performance.now()
     const spinUntil = idleSince + spin / 1000
@@ -169,11 +171,12 @@ async function serve(port: MessagePort): Promise<never> {
         const { id, runtime, handle, input, timeoutMs } = record
         call = { id, key: keys.get(handle) ?? '', runtime, input, timeoutMs }
       }
-      // Replies written but not yet seen by an idle main thread are announced before a call
-      // that may run long; under load (the main thread polling) nothing is posted.
+      // Replies not yet seen are announced before a call that may run long (the last one did)
+      // and whenever the main thread is idle; under load, short calls' replies go together.
       if (
         announced !== rings.written &&
-        (Atomics.load(listening, 0) === 0 ||
+        (lastMicros >= FLUSH_MICROS ||
+          Atomics.load(listening, 0) === 0 ||
           (performance.now() - pendingSince) * 1000 >= FLUSH_MICROS)
       ) {
         flush()
@@ -183,6 +186,7 @@ async function serve(port: MessagePort): Promise<never> {
       let reply = handle(call)
       if (reply instanceof Promise) reply = await reply
       Atomics.store(flags, STATE.runningId, 0)
+      lastMicros = reply.micros
       if (pendingSince === 0) pendingSince = performance.now()
       if (rings.reply(reply)) {
         attached.push(reply)
