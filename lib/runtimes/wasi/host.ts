@@ -83,8 +83,13 @@ export class WasiHost {
    * may grow).
    */
   imports(memory: () => WebAssembly.Memory): WebAssembly.ModuleImports {
-    // A fresh view per call: memory.grow detaches the previous buffer.
-    const view = () => new DataView(memory().buffer)
+    // A new view only when the buffer changed: memory.grow detaches the previous one.
+    let viewed: DataView | null = null
+    const view = (): DataView => {
+      const buffer = memory().buffer
+      if (viewed === null || viewed.buffer !== buffer) viewed = new DataView(buffer)
+      return viewed
+    }
     const std = (fd: number) => fd >= STDIN && fd <= STDERR && this.open[fd] === true
     /** The answer for an operation that exists on a stream but is refused on 0-2. */
     const refused = (fd: number, errno: Errno) => (std(fd) ? errno : ERRNO.BADF)

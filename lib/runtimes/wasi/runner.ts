@@ -84,12 +84,8 @@ export class WasiRunner {
     if (host.stdoutScratch.byteLength <= SCRATCH_MAX_BYTES) this.scratch = host.stdoutScratch
     // What the call wrote to stderr is its log, a trap's (a Rust panic's message) included.
     const stderr = host.logs()
-    const reply: ReplyMessage = {
-      ...outcome,
-      ...(stderr === '' ? {} : { logs: withNewline(stderr) }),
-      id: msg.id,
-      micros: micros()
-    }
+    const reply: ReplyMessage = { ...outcome, id: msg.id, micros: micros() }
+    if (stderr !== '') reply.logs = withNewline(stderr)
     if (memory.buffer.byteLength <= RECYCLE_MAX_BYTES && this.specs.has(spec.key)) {
       new Uint8Array(memory.buffer).fill(0)
       this.spareMemory.set(spec.key, memory)
