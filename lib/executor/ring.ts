@@ -2,8 +2,8 @@ import type { ReplyMessage } from './protocol.js'
 
 /**
  * The rings between the pool and one worker: calls and replies as fixed records in shared
- * memory, so a short Wasm call and its answer cross threads without a message. A postMessage each
- * way (the structured clone, and the wake-up of the receiving event loop) cost the gateway's
+ * memory, so a short Wasm or WASI call and its answer cross threads without a message. A postMessage
+ * each way (the structured clone, and the wake-up of the receiving event loop) cost the gateway's
  * thread ~7 µs per call: a quarter of what a bare node:http server spends on a whole request.
  *
  * Every call and every reply has a record, in order. What does not fit one (a module to load, a
