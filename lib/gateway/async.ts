@@ -201,7 +201,7 @@ export function asyncParts(
     },
     // A destination is invoked as AWS does: asynchronously, the invocation record as its event.
     async deliver(arn, record) {
-      const { name, qualifier } = functionRef(arn, new URL('http://destination.invalid/'))
+      const { name, qualifier } = functionRef(arn, null)
       await ctx().jobs.accept(
         {
           source: 'event',

@@ -76,7 +76,11 @@ function call(overrides: Partial<WasiCall> = {}): WasiCall {
 
 /** Instantiates `module` with a host for `overrides` and runs its _start. */
 function run(module: WebAssembly.Module, overrides: Partial<WasiCall> = {}): WasiOutcome {
-  const host = new WasiHost(call(overrides))
+  return runOn(new WasiHost(call(overrides)), module)
+}
+
+/** Instantiates `module` with `host` and runs its _start. */
+function runOn(host: WasiHost, module: WebAssembly.Module): WasiOutcome {
   let memory: WebAssembly.Memory | undefined
   const instance = new WebAssembly.Instance(module, {
     wasi_snapshot_preview1: host.imports(() => memory as WebAssembly.Memory)
@@ -123,13 +127,8 @@ t.test(
   'a call starting in the buffer a previous call wrote into sees only its own bytes',
   async (t) => {
     const first = new WasiHost(call({ stdin: new Uint8Array(3000).fill(0x61) }))
-    let memory: WebAssembly.Memory | undefined
     const module = echo(1, 1000)
-    const instance = new WebAssembly.Instance(module, {
-      wasi_snapshot_preview1: first.imports(() => memory as WebAssembly.Memory)
-    })
-    memory = instance.exports.memory as WebAssembly.Memory
-    t.equal(first.run(() => (instance.exports._start as () => void)()).stdout.length, 3000)
+    t.equal(runOn(first, module).stdout.length, 3000)
     const scratch = first.stdoutScratch
     t.ok(scratch.length >= 3000, 'the first call grew the buffer')
     const out = run(module, { stdin: Buffer.from('short'), stdoutScratch: scratch })
