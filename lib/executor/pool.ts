@@ -1,30 +1,17 @@
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import {
   EXECUTOR_CLOSED,
   EXECUTOR_WORKER_FAILED,
   FUNCTION_TIMEOUT,
-  INVALID_LIMIT,
-  fromCode
+  INVALID_LIMIT
 } from '../errors.js'
-import {
-  keyOf,
-  type CallContext,
-  type Executable,
-  type RuntimeAssets
-} from '../runtimes/contract.js'
+import type { Executable, RuntimeAssets } from '../runtimes/contract.js'
 import { DEFAULT_CONTAINER_BUDGET_BYTES, type WarmStats } from '../runtimes/warm.js'
-import {
-  STATE,
-  moduleSpec,
-  type CallMessage,
-  type ReplyBatch,
-  type ReplyMessage,
-  type WorkerData
-} from './protocol.js'
-import { PoolRings, ringBuffers } from './ring.js'
-import { InputStaging } from './staging.js'
+import type { CallOptions, CallResult, Pending } from './call.js'
+import { WorkerSlot } from './slot.js'
+
+export type { CallOptions, CallResult } from './call.js'
 
 /** Calls queued on one worker at most, so tiny calls do not pay a thread round trip each. */
 const MAX_PIPELINE = 64
@@ -49,15 +36,11 @@ const SPIN_MICROS = 100
  * two workers, 16k on one).
  */
 const SHORT_CALL_MICROS = 200
-/** Weight of the newest call in a worker's moving average of call time. */
-const EWMA_WEIGHT = 0.2
 /**
  * A worker is killed this long after its call's deadline: a runtime that stops a call itself
  * (QuickJS's interrupt) gets to, which keeps the worker; the kill is the backstop.
  */
 const HARD_DEADLINE_GRACE_MS = 50
-/** Native stack of each worker: QuickJS recursing near its own limit must never overflow it. */
-const WORKER_STACK_MB = 8
 
 /** Pool options; every field has a default. */
 export interface PoolOptions {
@@ -74,34 +57,6 @@ export interface PoolOptions {
   containerBudgetBytes?: number
 }
 
-/** One call: the input and how long it may run once it starts. */
-export interface CallOptions {
-  /** v1: the i32 dataset; v2: the payload bytes. */
-  input: Int32Array | Uint8Array
-  /** Deadline in ms, counted from when the call starts running on a worker, not from queueing. */
-  timeoutMs: number
-  /** Move the input's buffer to the worker instead of copying it (the caller's view is detached). */
-  transfer?: boolean
-  /** What the function may know of its invocation (JS's `context`). */
-  context?: CallContext
-  /** What the call should take to run (µs), when known: a short one may wait for a hot worker. */
-  expectedMicros?: number
-}
-
-/** The outcome of a call that did not fail. */
-export interface CallResult {
-  /** v1: execute's i32 return value; v2: the output's byte length. */
-  result: number
-  /** v1: the output_ptr/output_len array, when the module exports them. */
-  output?: Int32Array
-  /** v2: the bytes `handle` returned. */
-  payload?: Uint8Array
-  /** Time the call ran on its worker, in microseconds. */
-  micros: number
-  /** The function's log lines, when it wrote any. */
-  logs?: string
-}
-
 /** Counters for metrics and tests. */
 export interface PoolStats {
   workers: number
@@ -114,43 +69,6 @@ export interface PoolStats {
   loads: number
   /** Warm JS and Python containers over all workers: how many, memory, drops, starts. */
   containers: WarmStats
-}
-
-interface Pending {
-  id: number
-  fn: Executable
-  call: CallOptions
-  /** Its input buffer moved to a worker: it cannot be sent again. */
-  transferred: boolean
-  resolve: (result: CallResult) => void
-  reject: (err: Error) => void
-}
-
-interface Slot {
-  worker: Worker
-  port: MessagePort
-  flags: Int32Array
-  stamps: BigInt64Array
-  /** Its call and reply rings. */
-  rings: PoolRings
-  /** Calls sent to this worker, in order; those before the running one may be done, unreported. */
-  inflight: Pending[]
-  /** Calls picked for this worker in the current pump, their records published together. */
-  added: number
-  /** Those of them that go on the port, posted together. */
-  batch: CallMessage[]
-  /** Replies taken off the port, waiting for their records. */
-  attached: ReplyMessage[]
-  /** Modules this worker holds, least recently used first, and the handle of each. */
-  modules: Map<string, number>
-  watchdog: NodeJS.Timeout | null
-  ewmaMicros: number
-  /** Its shared buffer for large Wasm inputs. */
-  staging: InputStaging
-  /** Its warm JS and Python containers, as its last such reply said. */
-  warm: WarmStats | null
-  retired: boolean
-  online: Promise<void>
 }
 
 /**
@@ -167,8 +85,8 @@ export class WasmPool {
   private readonly spinMicros: number
   private readonly assets: RuntimeAssets
   private readonly containerBudgetBytes: number
-  private readonly active: Slot[] = []
-  private readonly spares: Slot[] = []
+  private readonly active: WorkerSlot[] = []
+  private readonly spares: WorkerSlot[] = []
   /** FIFO of calls not yet sent; `queueHead` is its first live index (shift() would be O(n)). */
   private queue: Pending[] = []
   private queueHead = 0
@@ -184,8 +102,6 @@ export class WasmPool {
   private pollUntil = 0
   /** Shared with every worker: 1 while this thread polls the reply rings (see worker.ts). */
   private readonly listening = new Int32Array(new SharedArrayBuffer(4))
-  /** Handles of executables in the rings' records (never reused: a record cannot go stale). */
-  private nextHandle = 1
 
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? availableParallelism()
@@ -278,53 +194,17 @@ export class WasmPool {
     return rest
   }
 
-  private spawn(): Slot {
-    const channel = new MessageChannel()
-    const state = new SharedArrayBuffer(STATE.bytes)
-    const rings = ringBuffers(this.maxPipeline)
-    const workerData: WorkerData = {
-      port: channel.port2,
-      state,
-      rings,
-      listening: this.listening.buffer as SharedArrayBuffer,
+  private spawn(): WorkerSlot {
+    return new WorkerSlot({
+      maxPipeline: this.maxPipeline,
+      modulesPerWorker: this.modulesPerWorker,
       spinMicros: this.spinMicros,
       assets: this.assets,
-      containerBudgetBytes: this.containerBudgetBytes
-    }
-    const worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData,
-      transferList: [channel.port2],
-      resourceLimits: { stackSizeMb: WORKER_STACK_MB }
+      containerBudgetBytes: this.containerBudgetBytes,
+      listening: this.listening,
+      onMessage: (slot) => this.drain(slot),
+      onExit: (slot, why) => this.onWorkerLost(slot, why)
     })
-    const slot: Slot = {
-      worker,
-      port: channel.port1,
-      flags: new Int32Array(state),
-      stamps: new BigInt64Array(state),
-      rings: new PoolRings(rings),
-      inflight: [],
-      added: 0,
-      batch: [],
-      attached: [],
-      modules: new Map(),
-      watchdog: null,
-      ewmaMicros: 0,
-      staging: new InputStaging(),
-      warm: null,
-      retired: false,
-      online: new Promise((resolve) => worker.once('online', () => resolve()))
-    }
-    let failure: Error | undefined
-    // Replies that did not fit their records, or a wake-up (null): either way, read the ring.
-    slot.port.on('message', (replies: ReplyBatch | null) => {
-      if (replies !== null) slot.attached.push(...replies)
-      this.drain(slot)
-    })
-    worker.on('error', (err) => (failure = err))
-    worker.on('exit', (code) => {
-      if (!slot.retired) this.onWorkerLost(slot, failure?.message ?? `exited with code ${code}`)
-    })
-    return slot
   }
 
   private pump(): void {
@@ -378,115 +258,49 @@ export class WasmPool {
     )
   }
 
-  private pipelineLimit(slot: Slot): number {
+  private pipelineLimit(slot: WorkerSlot): number {
     const budget = Math.floor(PIPELINE_BUDGET_MICROS / Math.max(slot.ewmaMicros, 1))
     return Math.max(1, Math.min(this.maxPipeline, budget))
   }
 
-  private busyWithLongCall(slot: Slot): boolean {
-    if (slot.inflight.length === 0 || Atomics.load(slot.flags, STATE.runningId) === 0) return false
-    const startedNs = Atomics.load(slot.stamps, STATE.startedNs)
-    return Number(process.hrtime.bigint() - startedNs) / 1_000 > PIPELINE_BUDGET_MICROS
+  private busyWithLongCall(slot: WorkerSlot): boolean {
+    if (slot.inflight.length === 0 || slot.runningId() === 0) return false
+    return slot.runningMicros() > PIPELINE_BUDGET_MICROS
   }
 
-  private add(slot: Slot, pending: Pending): void {
-    const { fn, call } = pending
-    const key = keyOf(fn)
-    let handle = slot.modules.get(key)
-    slot.inflight.push(pending)
-    slot.added++
-    if (handle !== undefined) {
-      slot.modules.delete(key) // re-inserted: most recently used last
-      slot.modules.set(key, handle)
-      // The usual call: a module the worker holds, a small input, in a record alone.
-      const { runtime } = fn
-      if (
-        (runtime === 'wasm' || runtime === 'wasi') &&
-        call.transfer !== true &&
-        PoolRings.fits(call.input)
-      ) {
-        return slot.rings.inline(pending.id, runtime, handle, call.input, call.timeoutMs)
-      }
-    }
-    slot.rings.onPort(pending.id)
-    const msg: CallMessage = {
-      id: pending.id,
-      key,
-      runtime: fn.runtime,
-      input:
-        call.transfer !== true && fn.runtime === 'wasm'
-          ? slot.staging.share(pending.id, call.input)
-          : call.input,
-      timeoutMs: call.timeoutMs
-    }
-    // Only JS and Python functions see their context; a Wasm call posts less without it.
-    if (call.context !== undefined && fn.runtime !== 'wasm' && fn.runtime !== 'wasi') {
-      msg.context = call.context
-    }
-    if (handle === undefined) {
-      this.loads++
-      msg.load = fn.runtime === 'wasm' ? moduleSpec(fn) : fn.spec
-      handle = this.nextHandle++
-      msg.handle = handle
-      if (slot.modules.size >= this.modulesPerWorker) {
-        const oldest = slot.modules.keys().next().value as string
-        slot.modules.delete(oldest)
-        msg.evict = [oldest]
-      }
-      slot.modules.set(key, handle)
-    }
-    slot.batch.push(msg)
+  private add(slot: WorkerSlot, pending: Pending): void {
+    if (slot.add(pending)) this.loads++
   }
 
-  private send(slot: Slot): void {
-    if (slot.added === 0) return
-    const batch = slot.batch
-    if (batch.length > 0) {
-      // Only a call that starts at once may take the buffer: a queued one must survive a
-      // requeue. (A transferred input is never in a record: such a call is first on the port.)
-      const first = slot.inflight.length === slot.added ? slot.inflight[0] : undefined
-      const transfer: ArrayBuffer[] = []
-      if (first?.call.transfer === true) {
-        first.transferred = true
-        transfer.push(first.call.input.buffer as ArrayBuffer)
-      }
-      slot.port.postMessage(batch, transfer)
-      slot.batch = []
-    }
-    slot.added = 0
-    Atomics.store(slot.flags, STATE.crowded, slot.inflight.length > 1 ? 1 : 0)
-    // The records (and the port's calls, already queued) are the worker's from here.
-    Atomics.store(slot.flags, STATE.doorbell, slot.rings.written)
-    // A spinning worker sees the doorbell by itself: only a sleeping one needs the wake-up.
-    if (Atomics.load(slot.flags, STATE.sleeping) === 1) Atomics.notify(slot.flags, STATE.doorbell)
+  private send(slot: WorkerSlot): void {
+    if (!slot.send()) return
     // A call cannot time out sooner than its timeout after being sent; the check re-arms itself.
     if (slot.watchdog === null) this.armWatchdog(slot, this.shortestTimeout(slot))
     if (this.spinMicros > 0) this.startPolling()
   }
 
-  private shortestTimeout(slot: Slot): number {
+  private shortestTimeout(slot: WorkerSlot): number {
     let ms = Infinity
     for (const pending of slot.inflight) ms = Math.min(ms, pending.call.timeoutMs)
     return ms + HARD_DEADLINE_GRACE_MS
   }
 
-  private armWatchdog(slot: Slot, ms: number): void {
+  private armWatchdog(slot: WorkerSlot, ms: number): void {
     slot.watchdog = setTimeout(() => this.checkDeadline(slot), Math.max(1, Math.ceil(ms)))
   }
 
   /** Kills the worker if its running call is past its deadline, counted from its real start. */
-  private checkDeadline(slot: Slot): void {
+  private checkDeadline(slot: WorkerSlot): void {
     slot.watchdog = null
     this.drain(slot) // replies already posted: those calls are done, whatever happens next
     if (slot.retired || slot.inflight.length === 0) return
-    const runningId = Atomics.load(slot.flags, STATE.runningId)
+    const runningId = slot.runningId()
     const running = runningId === 0 ? undefined : slot.inflight.find((p) => p.id === runningId)
     if (running === undefined) {
       // Between calls: the next one starts now at the earliest.
       return this.armWatchdog(slot, this.shortestTimeout(slot))
     }
-    const startedNs = Atomics.load(slot.stamps, STATE.startedNs)
-    const elapsedMs = Number(process.hrtime.bigint() - startedNs) / 1e6
+    const elapsedMs = slot.runningMicros() / 1_000
     const limitMs = running.call.timeoutMs + HARD_DEADLINE_GRACE_MS
     if (elapsedMs < limitMs) return this.armWatchdog(slot, limitMs - elapsedMs)
     slot.inflight.splice(slot.inflight.indexOf(running), 1)
@@ -514,40 +328,13 @@ export class WasmPool {
     for (const slot of this.active) this.drain(slot)
   }
 
-  /** The next reply posted on the port (ring order): taken already, or taken now. */
-  private attachedReply(slot: Slot): ReplyMessage | undefined {
-    while (slot.attached.length === 0) {
-      const entry = receiveMessageOnPort(slot.port)
-      if (entry === undefined) return undefined
-      if (entry.message !== null) slot.attached.push(...(entry.message as ReplyBatch))
-    }
-    return slot.attached.shift()
-  }
-
   /** Takes the replies the worker has published, in order. */
-  private drain(slot: Slot): void {
-    let took = false
-    for (;;) {
-      if (slot.retired) return
-      const record = slot.rings.next(Atomics.load(slot.flags, STATE.replies))
-      if (record === null) break
-      const reply = record === 'port' ? this.attachedReply(slot) : record
-      const pending = slot.inflight[0]
-      if (reply === undefined || pending === undefined || pending.id !== reply.id) {
-        // Workers answer strictly in order; anything else means the worker is not to be trusted.
-        const why =
-          reply === undefined ? 'a reply record with no message' : `reply ${reply.id} out of order`
-        return this.onWorkerLost(slot, why, false)
-      }
-      took = true
-      slot.inflight.shift()
-      slot.staging.release(reply.id)
-      slot.ewmaMicros += (reply.micros - slot.ewmaMicros) * EWMA_WEIGHT
-      if (reply.warm !== undefined) slot.warm = reply.warm
-      if (reply.ok) pending.resolve(toResult(pending.fn, reply))
-      else pending.reject(fromCode(reply.code, reply.message, reply))
-    }
-    if (!took) return
+  private drain(slot: WorkerSlot): void {
+    if (slot.retired) return
+    const took = slot.drain()
+    // Workers answer strictly in order; anything else means the worker is not to be trusted.
+    if (typeof took === 'string') return this.onWorkerLost(slot, took, false)
+    if (took === 0) return
     if (slot.inflight.length === 0 && slot.watchdog !== null) {
       clearTimeout(slot.watchdog)
       slot.watchdog = null
@@ -555,11 +342,11 @@ export class WasmPool {
     this.settled()
   }
 
-  private onWorkerLost(slot: Slot, why: string, drainFirst = true): void {
+  private onWorkerLost(slot: WorkerSlot, why: string, drainFirst = true): void {
     if (slot.retired) return
     if (drainFirst) this.drain(slot) // what it answered before dying still counts
     if (slot.retired) return
-    const runningId = Atomics.load(slot.flags, STATE.runningId)
+    const runningId = slot.runningId()
     const index = slot.inflight.findIndex((p) => p.id === runningId)
     const [running] = index === -1 ? [] : slot.inflight.splice(index, 1)
     this.replace(slot)
@@ -568,7 +355,7 @@ export class WasmPool {
   }
 
   /** Retires a worker: a spare takes its place, its other calls go back to the queue front. */
-  private replace(slot: Slot): void {
+  private replace(slot: WorkerSlot): void {
     const index = this.active.indexOf(slot)
     void this.retire(slot)
     this.restarts++
@@ -589,14 +376,11 @@ export class WasmPool {
     this.pump()
   }
 
-  private async retire(slot: Slot): Promise<void> {
-    if (slot.retired) return
-    slot.retired = true
+  private retire(slot: WorkerSlot): Promise<void> {
+    if (slot.retired) return Promise.resolve()
     this.retiredWarm.evictions += slot.warm?.evictions ?? 0
     this.retiredWarm.colds += slot.warm?.colds ?? 0
-    if (slot.watchdog !== null) clearTimeout(slot.watchdog)
-    slot.port.close()
-    await slot.worker.terminate()
+    return slot.retire()
   }
 
   private settled(): void {
@@ -605,14 +389,4 @@ export class WasmPool {
     for (const resolve of this.drained) resolve()
     this.drained.clear()
   }
-}
-
-function toResult(fn: Executable, reply: Extract<ReplyMessage, { ok: true }>): CallResult {
-  const result: CallResult = { result: reply.result, micros: reply.micros }
-  if (reply.logs !== undefined) result.logs = reply.logs
-  if (reply.output !== null) {
-    if (fn.abi === 'v1') result.output = new Int32Array(reply.output)
-    else result.payload = new Uint8Array(reply.output)
-  }
-  return result
 }
