@@ -1,6 +1,6 @@
 import { FUNCTION_NOT_FOUND, INVALID_PARAMETER } from '../errors.js'
 import type { Settings } from '../registry/settings.js'
-import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
+import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/function-record.js'
 import type { Fields } from './fields.js'
 import { LATEST } from '../registry/versions.js'
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { parseDataset, requireItems } from '../dataset.js'
 import { INVALID_DATASET, INVALID_REQUEST } from '../errors.js'
 import { jsonEvent, type JsonEvent } from '../scheduler/shards.js'
-import type { Reduce } from '../wire/messages.js'
+import type { Reduce } from '../wire/function-record.js'
 import type { JsonCodec } from './json.js'
 
 /** Header that marks a binary dataset: raw little-endian i32, no JSON to parse. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { Registry } from '../registry/registry.js'
 import { KEYS } from '../registry/writer.js'
 import { Eraser } from './erase.js'
-import { decode, encode } from '../wire/messages.js'
+import { decode, encode } from '../wire/codec.js'
 import {
   jobEntry,
   segmentAnnouncement as announcement,

@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../wire/messages.js'
+import type { NodeInfo } from '../wire/rpc.js'
 import type { GossipedMember } from '../wire/members.js'
 
 /**

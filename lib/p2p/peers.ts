@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { regionDistanceKm, regionPosition, type GeoPoint } from '../regions.js'
 import type { PeerRpc } from '../rpc/peer-rpc.js'
-import type { NodeInfo } from '../wire/messages.js'
+import type { NodeInfo } from '../wire/rpc.js'
 
 /** How often each member is asked for its info (its RTT and load come with the answer). */
 const HEARTBEAT_MS = 2_000

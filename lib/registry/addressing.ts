@@ -8,7 +8,7 @@ import {
   type UrlRecord,
   type VersionRecord
 } from '../wire/addressing.js'
-import { decode, encode } from '../wire/messages.js'
+import { decode, encode } from '../wire/codec.js'
 import { eventInvokeRecord, type EventInvokeRecord } from '../wire/jobs.js'
 import type { Registry } from './registry.js'
 import { KEYS } from './writer.js'

@@ -6,7 +6,9 @@ import { WASI_HANDLER, WASI_RUNTIME, wasiFunction } from '../runtimes/wasi/funct
 import { CompiledCache } from '../wasm/cache.js'
 import { PAGES_PER_MB, type ValidatedFunction } from '../wasm/policy.js'
 import type { ModuleValidator } from '../wasm/validator.js'
-import { codeBundle, decode, type FunctionRecord, type ShardConfig } from '../wire/messages.js'
+import { decode } from '../wire/codec.js'
+import { codeBundle, type FunctionRecord } from '../wire/function-record.js'
+import type { ShardConfig } from '../wire/rpc.js'
 import type { FunctionSpec, Registry } from './registry.js'
 import {
   checkLimit,

@@ -9,7 +9,7 @@ import {
   PYTHON_RUNTIMES
 } from '../runtimes/python/function.js'
 import { PAGES_PER_MB } from '../wasm/policy.js'
-import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/messages.js'
+import { REDUCERS, type FunctionRecord, type Reduce } from '../wire/function-record.js'
 import { checkEnvironment } from './environment.js'
 
 /**

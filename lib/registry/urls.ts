@@ -1,6 +1,6 @@
 import { INVALID_PARAMETER, RESOURCE_CONFLICT, RESOURCE_NOT_FOUND } from '../errors.js'
 import type { AuthType, CorsConfig, InvokeMode, UrlRecord } from '../wire/addressing.js'
-import type { FunctionRecord } from '../wire/messages.js'
+import type { FunctionRecord } from '../wire/function-record.js'
 import type { AddressBook } from './addressing.js'
 import type { FunctionService } from './functions.js'
 import { LATEST, isVersionNumber } from './versions.js'

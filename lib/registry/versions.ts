@@ -7,7 +7,7 @@ import {
   VERSION_UNAVAILABLE
 } from '../errors.js'
 import type { VersionRecord } from '../wire/addressing.js'
-import type { FunctionRecord } from '../wire/messages.js'
+import type { FunctionRecord } from '../wire/function-record.js'
 import type { AddressBook } from './addressing.js'
 import type { AliasService } from './aliases.js'
 import type { FunctionService } from './functions.js'

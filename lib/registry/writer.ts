@@ -4,13 +4,13 @@ import type Hypercore from 'hypercore'
 import Hyperblobs from 'hyperblobs'
 import type { Logger } from 'pino'
 import { unreadable, type RegistryCheckpoint } from './checkpoint.js'
+import { decode } from '../wire/codec.js'
 import {
   blobId,
-  decode,
   functionRecord,
   type BlobId,
   type FunctionRecord
-} from '../wire/messages.js'
+} from '../wire/function-record.js'
 
 /** Keys of a writer's Hyperbee. */
 export const KEYS = {

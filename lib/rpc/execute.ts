@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { logFunction } from '../scheduler/executors.js'
 import type { WasmPool } from '../executor/pool.js'
-import type { ExecuteRequest } from '../wire/messages.js'
+import type { ExecuteRequest } from '../wire/rpc.js'
 import type { ExecuteResult } from './peer-rpc.js'
 
 /**

@@ -11,8 +11,8 @@ import {
   PEER_UNAVAILABLE,
   SwarmError
 } from '../errors.js'
+import { encodedLength } from '../wire/codec.js'
 import {
-  encodedLength,
   executeReply,
   executeRequest,
   nodeInfo,
@@ -20,7 +20,7 @@ import {
   type ExecuteReply,
   type ExecuteRequest,
   type NodeInfo
-} from '../wire/messages.js'
+} from '../wire/rpc.js'
 import { memberList, type GossipedMember } from '../wire/members.js'
 import {
   allocateReply,

@@ -1,6 +1,6 @@
 import { FUNCTION_BAD_OUTPUT } from '../errors.js'
 import { MAX_OUTPUT_BYTES } from '../wasm/runner.js'
-import type { Reduce } from '../wire/messages.js'
+import type { Reduce } from '../wire/function-record.js'
 
 /**
  * A JSON event whose `dataset` is split over shards: every shard gets the other fields as they

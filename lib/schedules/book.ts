@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Registry } from '../registry/registry.js'
 import { KEYS } from '../registry/writer.js'
-import { decode, encode } from '../wire/messages.js'
+import { decode, encode } from '../wire/codec.js'
 import { scheduleRecord, type ScheduleRecord } from '../wire/schedules.js'
 
 /**

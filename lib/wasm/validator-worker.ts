@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
-import { codeBundle, encode } from '../wire/messages.js'
+import { encode } from '../wire/codec.js'
+import { codeBundle } from '../wire/function-record.js'
 import { SwarmError } from '../errors.js'
 import { compileEngine, Engine } from '../runtimes/js/engine.js'
 import { checkJs } from '../runtimes/js/validate.js'

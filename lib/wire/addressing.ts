@@ -1,6 +1,7 @@
 import c from 'compact-encoding'
 import { WIRE_INVALID } from '../errors.js'
-import { enumIndex, enumValue, functionRecord, versioned, type FunctionRecord } from './messages.js'
+import { enumIndex, enumValue, versioned } from './codec.js'
+import { functionRecord, type FunctionRecord } from './function-record.js'
 
 /**
  * Codecs for how a function is addressed besides its name: published versions, aliases and

@@ -1,6 +1,6 @@
 import c from 'compact-encoding'
 import { WIRE_INVALID } from '../errors.js'
-import { enumIndex, enumValue, versioned } from './messages.js'
+import { enumIndex, enumValue, versioned } from './codec.js'
 
 /**
  * Codecs of the job log (lib/jobs/): what an edge appends when it accepts async work, and what

@@ -1,5 +1,6 @@
 import c from 'compact-encoding'
-import { nodeInfo, versioned, type NodeInfo } from './messages.js'
+import { versioned } from './codec.js'
+import { nodeInfo, type NodeInfo } from './rpc.js'
 
 /** A member as gossiped: its swarm id, its info, and how long ago anyone heard from it. */
 export interface GossipedMember {

@@ -1,5 +1,5 @@
 import c from 'compact-encoding'
-import { enumIndex, enumValue, versioned } from './messages.js'
+import { enumIndex, enumValue, versioned } from './codec.js'
 
 /**
  * A schedule as the registry stores it (`sched/<group>/<name>`, lib/schedules/book.ts): AWS

@@ -17,7 +17,7 @@ import type { VersionService } from '../../lib/registry/versions.js'
 import type { Executor, ShardRun } from '../../lib/scheduler/executors.js'
 import { Scheduler } from '../../lib/scheduler/run.js'
 import { validate } from '../../lib/wasm/policy.js'
-import type { FunctionRecord } from '../../lib/wire/messages.js'
+import type { FunctionRecord } from '../../lib/wire/function-record.js'
 import { http } from '../support/cluster.js'
 import { SEED_WASM_BASE64 } from '../wasm/wat.js'
 

@@ -4,12 +4,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { deriveSecrets } from '../../lib/cluster/key.js'
 import { ClusterSwarm, type Member } from '../../lib/p2p/swarm.js'
-import {
-  executeReply,
-  executeRequest,
-  nodeInfo,
-  type ExecuteRequest
-} from '../../lib/wire/messages.js'
+import { executeReply, executeRequest, nodeInfo, type ExecuteRequest } from '../../lib/wire/rpc.js'
 import { converge, deploy, eventually, http, startCluster } from '../support/cluster.js'
 import { stop } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'

@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config.js'
 import { Membership, MEMBER_EXPIRY_MS } from '../../lib/p2p/membership.js'
 import { swarmPlan } from '../../lib/p2p/plan.js'
 import { RememberedMembers } from '../../lib/p2p/remembered.js'
-import type { NodeInfo } from '../../lib/wire/messages.js'
+import type { NodeInfo } from '../../lib/wire/rpc.js'
 
 // The parts of a mesh past maxPeers and of rejoining, on their own: the gossiped membership
 // (freshest word wins, ages only grow, forgotten after the expiry), the members remembered in

@@ -3,7 +3,7 @@ import t from 'tap'
 import { PEER_TIMEOUT } from '../../lib/errors.js'
 import { PeerTable } from '../../lib/p2p/peers.js'
 import type { PeerRpc } from '../../lib/rpc/peer-rpc.js'
-import type { NodeInfo } from '../../lib/wire/messages.js'
+import type { NodeInfo } from '../../lib/wire/rpc.js'
 
 const info: NodeInfo = {
   name: 'edge-b',

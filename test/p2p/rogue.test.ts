@@ -12,7 +12,7 @@ import {
   type ExecuteReply,
   type ExecuteRequest,
   type NodeInfo
-} from '../../lib/wire/messages.js'
+} from '../../lib/wire/rpc.js'
 import { deploy, eventually, http, startClusterEdge } from '../support/cluster.js'
 import { startDht, stop } from '../support/processes.js'
 import { SUM_EXECUTE, wat } from '../wasm/wat.js'

@@ -7,7 +7,7 @@ import type {
   ConsoleSchedule,
   ConsoleState
 } from '../../wire/console.js'
-import type { FunctionRecord } from '../../wire/messages.js'
+import type { FunctionRecord } from '../../wire/function-record.js'
 import type { RouteContext } from '../context.js'
 import { URL_PATH_PREFIX } from '../routes/function-url.js'
 import { clusterSnapshot } from '../routes/cluster.js'

@@ -1,14 +1,8 @@
 import c from 'compact-encoding'
 import t from 'tap'
-import {
-  codeBundle,
-  decode,
-  encode,
-  executeReply,
-  executeRequest,
-  functionRecord,
-  type FunctionRecord
-} from '../../lib/wire/messages.js'
+import { decode, encode } from '../../lib/wire/codec.js'
+import { codeBundle, functionRecord, type FunctionRecord } from '../../lib/wire/function-record.js'
+import { executeReply, executeRequest } from '../../lib/wire/rpc.js'
 
 // The stored and sent records a JS function added: function records v4 (runtime kind and
 // environment; older versions still read), the code bundle, and the shard RPC's JS fields.
