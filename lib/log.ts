@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino'
 import pretty from 'pino-pretty'
-import { LOG_LEVELS, type Config } from './config.js'
+import type { Config } from './config.js'
+import { LOG_LEVELS } from './flags.js'
 
 /**
  * The root logger of one process (an edge, the proxy, the DNS server; components take children

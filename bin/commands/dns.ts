@@ -1,4 +1,4 @@
-import { DEFAULT_REGION } from '../../lib/config.js'
+import { DEFAULT_REGION } from '../../lib/flags.js'
 import { EdgeDirectory } from '../../lib/directory.js'
 import { DEFAULT_DNS_HOST, DEFAULT_DNS_PORT, DnsServer, ZONE } from '../../lib/dns/server.js'
 import { createLogger, logLevel } from '../../lib/log.js'

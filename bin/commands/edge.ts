@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, SETTINGS } from '../../lib/config.js'
+import { ConfigError, loadConfig } from '../../lib/config.js'
+import { SETTINGS } from '../../lib/flags.js'
 import { Edge } from '../../lib/edge.js'
 import type { Command } from '../command.js'
 

@@ -1,4 +1,5 @@
-import { DEFAULT_REGION, parseHostPorts } from '../../lib/config.js'
+import { parseHostPorts } from '../../lib/config.js'
+import { DEFAULT_REGION } from '../../lib/flags.js'
 import { EdgeDirectory } from '../../lib/directory.js'
 import { createLogger, logLevel } from '../../lib/log.js'
 import { DEFAULT_PROXY_PORT, Proxy } from '../../lib/proxy/server.js'
