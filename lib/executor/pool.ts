@@ -37,6 +37,12 @@ const SPIN_MICROS = 100
  */
 const SHORT_CALL_MICROS = 200
 /**
+ * The niceness of worker threads (Linux, per thread): function code runs below the event loops,
+ * so a flood of CPU-bound calls cannot starve what keeps an edge in its mesh (HTTP, heartbeats,
+ * replication, the deadline checks) while it still gets every core the loops leave idle.
+ */
+const WORKER_NICE = 10
+/**
  * A worker is killed this long after its call's deadline: a runtime that stops a call itself
  * (QuickJS's interrupt) gets to, which keeps the worker; the kill is the backstop.
  */
@@ -51,6 +57,8 @@ export interface PoolOptions {
   maxPipeline?: number
   modulesPerWorker?: number
   spinMicros?: number
+  /** Niceness of the worker threads above the process's, 0-19 (default WORKER_NICE). */
+  workerNice?: number
   /** Engines compiled once per process, handed to every worker (the JS runtime needs QuickJS). */
   assets?: RuntimeAssets
   /** Warm JS and Python containers' memory per worker, bytes. */
@@ -83,6 +91,7 @@ export class WasmPool {
   private readonly maxPipeline: number
   private readonly modulesPerWorker: number
   private readonly spinMicros: number
+  private readonly workerNice: number
   private readonly assets: RuntimeAssets
   private readonly containerBudgetBytes: number
   private readonly active: WorkerSlot[] = []
@@ -111,9 +120,13 @@ export class WasmPool {
     // On one core a spin only takes the core from the thread it waits for (an edge pinned with
     // taskset): both sides sleep and wake each other instead.
     this.spinMicros = options.spinMicros ?? (availableParallelism() > 1 ? SPIN_MICROS : 0)
+    this.workerNice = options.workerNice ?? WORKER_NICE
     this.assets = options.assets ?? {}
     this.containerBudgetBytes = options.containerBudgetBytes ?? DEFAULT_CONTAINER_BUDGET_BYTES
     if (!Number.isInteger(this.size) || this.size < 1) throw INVALID_LIMIT('size', 'must be ≥ 1')
+    if (!Number.isInteger(this.workerNice) || this.workerNice < 0 || this.workerNice > 19) {
+      throw INVALID_LIMIT('workerNice', 'must be an integer from 0 to 19')
+    }
   }
 
   /** Starts the workers and the spares; resolves when all are online. Idempotent. */
@@ -199,6 +212,7 @@ export class WasmPool {
       maxPipeline: this.maxPipeline,
       modulesPerWorker: this.modulesPerWorker,
       spinMicros: this.spinMicros,
+      nice: this.workerNice,
       assets: this.assets,
       containerBudgetBytes: this.containerBudgetBytes,
       listening: this.listening,

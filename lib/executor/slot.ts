@@ -26,6 +26,7 @@ export interface SlotOptions {
   maxPipeline: number
   modulesPerWorker: number
   spinMicros: number
+  nice: number
   assets: RuntimeAssets
   containerBudgetBytes: number
   /** Pool-wide: 1 while the main thread polls the reply rings (see worker.ts). */
@@ -78,6 +79,7 @@ export class WorkerSlot {
       rings,
       listening: options.listening.buffer as SharedArrayBuffer,
       spinMicros: options.spinMicros,
+      nice: options.nice,
       assets: options.assets,
       containerBudgetBytes: options.containerBudgetBytes
     }

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs'
+import { getPriority, setPriority } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Container } from '../runtimes/js/container.js'
@@ -48,9 +50,11 @@ const {
   rings: buffers,
   listening: listeningFlag,
   spinMicros,
+  nice,
   assets,
   containerBudgetBytes
 } = workerData as WorkerData
+lowerPriority(nice)
 const flags = new Int32Array(state)
 const rings = new WorkerRings(buffers)
 const listening = new Int32Array(listeningFlag)
@@ -66,6 +70,22 @@ const warm = new WarmRunner<JsSpec | PySpec, Container | PyContainer>(async (spe
 }, containerBudgetBytes)
 
 void serve(port)
+
+/**
+ * Runs this thread `niceness` below the process (see pool.ts, WORKER_NICE; 19 at most). Linux
+ * sets a nice value per thread: setpriority with this thread's id, read from /proc/thread-self.
+ * Elsewhere, or without /proc, the thread keeps the process's priority.
+ */
+function lowerPriority(niceness: number): void {
+  if (niceness === 0) return
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    if (Number.isInteger(tid) && tid > 0)
+      setPriority(tid, Math.min(19, getPriority(tid) + niceness))
+  } catch {
+    // Not Linux: all threads share the process's priority.
+  }
+}
 
 /** One call, by its runtime's runner (a cold container makes it asynchronous). */
 function handle(call: CallMessage): ReplyMessage | Promise<ReplyMessage> {
