@@ -71,7 +71,7 @@ export interface WorkerData {
   listening: SharedArrayBuffer
   /** How long the worker spins for the next call before it sleeps. */
   spinMicros: number
-  /** The niceness the worker's thread runs at (Linux; see pool.ts, WORKER_NICE). */
+  /** Nice levels the worker's thread runs below the process (Linux; see pool.ts, WORKER_NICE). */
   nice: number
   /** Engines compiled once per process. */
   assets: RuntimeAssets
